@@ -1,0 +1,91 @@
+"""Tongxin (同心): resident participation and consultation for old compound renovation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    from consult.config import Config
+    from consult.config import database_url
+
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+        if "SQLALCHEMY_DATABASE_URI" in config:
+            app.config["SQLALCHEMY_DATABASE_URI"] = database_url(config["SQLALCHEMY_DATABASE_URI"])
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_jinja(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from consult.extensions import babel
+    from consult.extensions import csrf
+    from consult.extensions import db
+    from consult.extensions import login_manager
+    from consult.extensions import migrate
+    from consult.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    import consult.models  # noqa: F401  every model is known to the metadata
+    from consult.auth.services import load_user
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+
+
+def register_blueprints(app: Flask) -> None:
+    from consult.auth.views import bp as auth_bp
+    from consult.compounds.views import bp as compounds_bp
+    from consult.i18n import bp as i18n_bp
+    from consult.roster.views import bp as roster_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(compounds_bp)
+    app.register_blueprint(roster_bp)
+    app.register_blueprint(i18n_bp)
+    app.add_url_rule("/", "index", _index)
+
+
+def _index() -> Any:
+    from flask import redirect
+    from flask import url_for
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return redirect(url_for("compounds.dashboard"))
+    return redirect(url_for("auth.login"))
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from consult.errors import register
+
+    register(app)
+
+
+def register_jinja(app: Flask) -> None:
+    from consult.i18n import inject_locale
+    from consult.ui import register_filters
+
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.context_processor(inject_locale)
+    register_filters(app)
+
+
+def register_cli(app: Flask) -> None:
+    from consult.cli import register
+
+    register(app)

@@ -1,0 +1,56 @@
+"""Staff accounts: community workers, experts, district reviewers and admins."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from consult.compounds.models import Street
+from consult.compounds.models import str_enum
+from consult.db import utcnow
+from consult.extensions import db
+
+
+class Role(enum.StrEnum):
+    WORKER = "worker"  # 社区工作者: runs the rounds of their street's compounds
+    EXPERT = "expert"  # 专家: scores schemes on assigned panels
+    REVIEWER = "reviewer"  # 区更新局: sees every compound, decides on records
+    ADMIN = "admin"  # users and settings
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class User(UserMixin, db.Model):
+    """A staff account. Residents have no account: they come in by a personal code."""
+
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), index=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    #: changes on logout and password change, which ends every session of this user at once
+    session_token: Mapped[str] = mapped_column(String(40), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    street: Mapped[Street | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def get_id(self) -> str:  # Flask-Login: a session is bound to the current token
+        return f"{self.id}.{self.session_token}"

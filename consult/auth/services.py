@@ -1,0 +1,103 @@
+"""Staff accounts: creating them, checking passwords, loading the signed-in user."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError
+from sqlalchemy import select
+
+from consult.audit.services import record
+from consult.auth.models import Role
+from consult.auth.models import User
+from consult.auth.models import new_session_token
+from consult.compounds.models import Street
+from consult.errors import ConsultError
+from consult.extensions import db
+
+_hasher = PasswordHasher()
+#: verified against when the e-mail is unknown, so a wrong address costs as long as a wrong password
+_DUMMY_HASH = _hasher.hash("not a password")
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ConsultError):
+    pass
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def load_user(session_id: str) -> User | None:
+    """Flask-Login loader: the id is ``"<user id>.<session token>"``; a changed token ends the session."""
+    user_id, _sep, token = session_id.partition(".")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None."""
+    user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        return None
+    if not password_matches(user, password) or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Sign this user out everywhere: every session bound to the old token stops working."""
+    user.session_token = new_session_token()
+
+
+def create_user(
+    email: str,
+    name: str,
+    password: str,
+    role: Role,
+    street: Street | None = None,
+    actor: str = "cli",
+) -> User:
+    """A new staff account. A community worker must belong to a street; others must not."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise AccountError("an e-mail address is needed")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if role is Role.WORKER and street is None:
+        raise AccountError("a community worker belongs to a street")
+    if role is not Role.WORKER and street is not None:
+        raise AccountError("only community workers belong to a street")
+    if db.session.scalars(select(User.id).where(User.email == email)).first() is not None:
+        raise AccountError(f"a user with e-mail {email} already exists")
+    user = User(email=email, name=name, password_hash=hash_password(password), role=role, street=street)
+    db.session.add(user)
+    db.session.flush()
+    record(
+        actor,
+        "user.created",
+        user_id=user.id,
+        email=email,
+        role=role.value,
+        street=street.name if street else None,
+    )
+    return user

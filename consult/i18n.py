@@ -1,0 +1,57 @@
+"""Languages: which locale a request is served in, and the language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask import current_app
+from flask import redirect
+from flask import request
+from flask import session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from consult.safety import local_target
+
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    """The user's own choice, then the session's, then the browser's, then the default (zh_CN)."""
+    languages = current_app.config["LANGUAGES"]
+    user_locale = getattr(current_user, "locale", None) if current_user else None
+    for choice in (user_locale, session.get("lang")):
+        if choice in languages:
+            return choice
+    best = request.accept_languages.best_match(languages) if request else None
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def html_lang(locale: str) -> str:
+    """The BCP 47 tag for ``<html lang>``: zh_CN → zh-CN."""
+    return locale.replace("_", "-")
+
+
+def inject_locale() -> dict[str, Any]:
+    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return {
+        "current_locale": locale,
+        "html_lang": html_lang(locale),
+        "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]],
+    }
+
+
+@bp.post("/lang/<code>")
+def switch(code: str) -> Any:
+    """Remember a language for this session (and on a signed-in user's account)."""
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+        if current_user.is_authenticated:
+            from consult.extensions import db
+
+            current_user.locale = code
+            db.session.commit()
+    return redirect(local_target(request.form.get("next"), default="/"))

@@ -1,0 +1,37 @@
+"""Template filters shared by every page."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Flask
+
+
+def area(value: Decimal | None) -> str:
+    """An area in m² with two decimals: 1234.5 → "1,234.50"."""
+    if value is None:
+        return "–"
+    return f"{value:,.2f}"
+
+
+def mask_name(name: str | None) -> str:
+    """张*华 → 张*: the surname and one star, never the full name on public pages."""
+    if not name:
+        return ""
+    return name[0] + "*"
+
+
+def mask_phone(phone: str | None) -> str:
+    """13812341234 → 138****1234."""
+    if not phone:
+        return ""
+    digits = phone.strip()
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["area"] = area
+    app.jinja_env.filters["mask_name"] = mask_name
+    app.jinja_env.filters["mask_phone"] = mask_phone

@@ -1,0 +1,138 @@
+"""Shared fixtures. Tests run on SQLite by default, and on PostgreSQL when DATABASE_URL names one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask import g
+from sqlalchemy import delete
+
+from consult import create_app
+from consult.auth.models import Role
+from consult.auth.models import User
+from consult.auth.services import create_user as create_account
+from consult.compounds.models import Compound
+from consult.compounds.models import Street
+from consult.compounds.services import create_compound as make_compound
+from consult.compounds.services import ensure_district
+from consult.compounds.services import ensure_street
+from consult.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite://"
+PASSWORD = "correct horse battery"
+
+
+def pytest_report_header() -> str:
+    return f"database: {TEST_DATABASE_URL.split('@')[-1]}"
+
+
+def test_config(**extra: Any) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
+        "WTF_CSRF_ENABLED": False,
+        "MAIL_BACKEND": "memory",
+        "SECRET_KEY": "test",
+        "SERVER_NAME": None,
+        **extra,
+    }
+
+
+def empty_database() -> None:
+    """Delete every row, children first, so the next test starts clean (PostgreSQL keeps its tables)."""
+    db.session.rollback()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(delete(table))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
+    marker = request.node.get_closest_marker("options")
+    app = create_app(test_config(**(marker.kwargs if marker else {})))
+    app.before_request(lambda: g.pop("_login_user", None))
+    with app.app_context():
+        db.create_all()
+        empty_database()
+        yield app
+        empty_database()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def street(app: Flask) -> Street:
+    district = ensure_district("青羊区")
+    street = ensure_street(district, "草堂街道")
+    db.session.commit()
+    return street
+
+
+@pytest.fixture
+def other_street(app: Flask) -> Street:
+    district = ensure_district("青羊区")
+    street = ensure_street(district, "少城街道")
+    db.session.commit()
+    return street
+
+
+@pytest.fixture
+def create_compound(street: Street):
+    def _create(name: str = "浣花小区", street_: Street | None = None, **kw: Any) -> Compound:
+        compound = make_compound(street_ or street, name, **kw)
+        db.session.commit()
+        return compound
+
+    return _create
+
+
+@pytest.fixture
+def compound(create_compound) -> Compound:
+    return create_compound("浣花小区", year_built=1995, plan_year=2023)
+
+
+@pytest.fixture
+def create_user(app: Flask):
+    def _create(
+        email: str = "worker@example.test",
+        role: Role = Role.WORKER,
+        street: Street | None = None,
+        password: str = PASSWORD,
+        name: str = "李明",
+    ) -> User:
+        user = create_account(email, name, password, role, street)
+        db.session.commit()
+        return user
+
+    return _create
+
+
+@pytest.fixture
+def worker(create_user, street: Street) -> User:
+    return create_user("worker@example.test", Role.WORKER, street)
+
+
+class AuthActions:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def login(self, user: User | str, password: str = PASSWORD) -> Any:
+        email = user if isinstance(user, str) else user.email
+        return self._client.post("/auth/login", data={"email": email, "password": password})
+
+    def logout(self) -> Any:
+        return self._client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client: Any) -> AuthActions:
+    return AuthActions(client)
+
+
+def dec(value: str) -> Decimal:
+    return Decimal(value)
