@@ -1,5 +1,165 @@
+"""Command-line tools for district IT: ``flask seed-demo``, ``create-user``, ``import-roster`` …"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
 from flask import Flask
+
+from consult.auth.models import Role
+from consult.errors import ConsultError
+from consult.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fail(message: str) -> None:
+    """Print a clear error and stop with a non-zero status (nothing is committed)."""
+    db.session.rollback()
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Build the Qingyang District demo (once) and print the demo accounts."""
+    from consult.demo import DEMO_ACCOUNTS
+    from consult.demo import DEMO_PASSWORD
+    from consult.demo import seed
+
+    created = seed()
+    db.session.commit()
+    if created:
+        click.echo(f"Demo data created: {created['compounds']} compounds, {created['dwellings']} dwellings.")
+    else:
+        click.echo("The demo data is already there; nothing was changed.")
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+    for email, role, street in DEMO_ACCOUNTS:
+        click.echo(f"  {email:<32} {role.value:<9} {street or ''}".rstrip())
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's name as shown to others.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--street", help="Street (街道) of a community worker.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user_command(email: str, name: str, role: str, street: str | None, password: str) -> None:
+    """Create a staff account."""
+    from consult.auth.services import create_user
+    from consult.compounds.services import find_street
+
+    try:
+        street_obj = find_street(street) if street else None
+        user = create_user(email, name, password, Role(role), street_obj)
+    except ConsultError as error:
+        fail(str(error))
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@click.command("create-compound")
+@click.option("--street", required=True, help="The street (街道) the compound is in.")
+@click.option("--name", required=True, help="The compound's name (小区/院落).")
+@click.option("--cluster", help="The cluster (片区) it is renovated with.")
+@click.option("--year-built", type=int)
+@click.option("--plan-year", type=int)
+def create_compound_command(
+    street: str, name: str, cluster: str | None, year_built: int | None, plan_year: int | None
+) -> None:
+    """Create a compound and print its id."""
+    from consult.compounds.services import create_compound
+    from consult.compounds.services import ensure_cluster
+    from consult.compounds.services import find_street
+
+    try:
+        street_obj = find_street(street)
+        cluster_obj = ensure_cluster(street_obj.district, cluster) if cluster else None
+        compound = create_compound(
+            street_obj, name, cluster=cluster_obj, year_built=year_built, plan_year=plan_year
+        )
+    except ConsultError as error:
+        fail(str(error))
+    db.session.commit()
+    click.echo(compound.id)
+
+
+@click.command("import-roster")
+@click.argument("compound")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would change; write nothing.")
+def import_roster_command(compound: str, file: Path, dry_run: bool) -> None:
+    """Import a roster file (CSV or XLSX) into COMPOUND (its id or exact name)."""
+    from consult.compounds.services import find_compound
+    from consult.roster.parse import RosterRejected
+    from consult.roster.services import import_file
+
+    try:
+        target = find_compound(compound)
+        plan = import_file(target, file.read_bytes(), file.name, "cli", dry_run=dry_run)
+    except RosterRejected as rejected:
+        db.session.rollback()
+        click.echo(f"Error: {file.name} was rejected; nothing was written.", err=True)
+        for problem in rejected.problems:
+            click.echo(f"  {problem.describe()}", err=True)
+        sys.exit(1)
+    except ConsultError as error:
+        fail(str(error))
+    if dry_run:
+        db.session.rollback()
+        click.echo("Dry run: nothing was written. Applying this file would:")
+    else:
+        db.session.commit()
+        click.echo(f"Imported {file.name} into {target.name}:")
+    for kind, counts in plan.counts().items():
+        click.echo(
+            f"  {kind:<10} {counts.created:>6} created {counts.updated:>6} updated {counts.unchanged:>6} unchanged"
+        )
+    if plan.dwellings_not_in_file:
+        click.echo(f"  {plan.dwellings_not_in_file} dwellings already recorded are not in this file; kept.")
+
+
+@click.group("translate")
+def translate() -> None:
+    """Message catalogues: extract, update, compile."""
+
+
+def _pybabel(*args: str) -> None:
+    pybabel = Path(sys.executable).with_name("pybabel")
+    subprocess.run([str(pybabel), *args], check=True, cwd=ROOT)  # noqa: S603
+
+
+def extract_args(output: str) -> list[str]:
+    """pybabel's arguments to collect every marked string (templates/_macros included) into ``output``."""
+    return [
+        "extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+        "--ignore-dirs", ".* __pycache__ node_modules", "-o", output, ".",
+    ]
+
+
+@translate.command("extract")
+def translate_extract() -> None:
+    """Collect every marked string into translations/messages.pot."""
+    _pybabel(*extract_args("translations/messages.pot"))
+
+
+@translate.command("update")
+def translate_update() -> None:
+    """Extract, then merge new strings into every catalogue."""
+    translate_extract.callback()  # type: ignore[misc]
+    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching",
+             "--ignore-obsolete")
+
+
+@translate.command("compile")
+def translate_compile() -> None:
+    """Compile every catalogue to the .mo files the app reads."""
+    _pybabel("compile", "-d", "translations", "--statistics")
 
 
 def register(app: Flask) -> None:
-    pass
+    for command in (seed_demo, create_user_command, create_compound_command, import_roster_command, translate):
+        app.cli.add_command(command)

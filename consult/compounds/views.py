@@ -1,8 +1,87 @@
+"""Staff pages: the dashboard of compounds, a compound, one building."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from flask import Blueprint
+from flask import abort
+from flask import render_template
+from flask import request
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from consult.auth.decorators import role_required
+from consult.auth.models import Role
+from consult.compounds.models import Building
+from consult.compounds.models import Dwelling
+from consult.compounds.models import StairUnit
+from consult.compounds.rules import compound_stage
+from consult.compounds.services import building_coverages
+from consult.compounds.services import coverages
+from consult.compounds.services import get_compound_for
+from consult.compounds.services import visible_compounds
+from consult.errors import NotFound
+from consult.extensions import db
 
 bp = Blueprint("compounds", __name__, url_prefix="/compounds")
 
+STAFF = (Role.WORKER, Role.REVIEWER, Role.ADMIN, Role.EXPERT)
+
+
+def _compound_or_404(compound_id: int) -> Any:
+    try:
+        return get_compound_for(current_user, compound_id)
+    except NotFound:
+        abort(404)
+
 
 @bp.get("/")
-def dashboard():
-    return "dashboard"
+@role_required(*STAFF)
+def dashboard() -> Any:
+    page = db.paginate(visible_compounds(current_user), per_page=50, error_out=False)
+    cover = coverages(c.id for c in page.items)
+    rows = [(c, cover[c.id], compound_stage(cover[c.id])) for c in page.items]
+    return render_template("compounds/dashboard.html", page=page, rows=rows)
+
+
+@bp.get("/<int:compound_id>")
+@role_required(*STAFF)
+def detail(compound_id: int) -> Any:
+    compound = _compound_or_404(compound_id)
+    cover = coverages([compound.id])[compound.id]
+    buildings = db.session.scalars(
+        select(Building)
+        .where(Building.compound_id == compound.id)
+        .options(selectinload(Building.units))
+        .order_by(Building.sort_key)
+    ).all()
+    return render_template(
+        "compounds/detail.html",
+        compound=compound,
+        coverage=cover,
+        stage=compound_stage(cover),
+        buildings=buildings,
+        building_cover=building_coverages(compound),
+    )
+
+
+@bp.get("/<int:compound_id>/buildings/<int:building_id>")
+@role_required(*STAFF)
+def building(compound_id: int, building_id: int) -> Any:
+    compound = _compound_or_404(compound_id)
+    building = db.session.scalars(
+        select(Building)
+        .where(Building.id == building_id, Building.compound_id == compound.id)
+        .options(
+            selectinload(Building.units)
+            .selectinload(StairUnit.dwellings)
+            .options(selectinload(Dwelling.owner), selectinload(Dwelling.occupants))
+        )
+    ).first()
+    if building is None:
+        abort(404)
+    return render_template(
+        "compounds/building.html", compound=compound, building=building, page_arg=request.args.get("page")
+    )

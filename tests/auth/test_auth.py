@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from consult.auth.models import Role
+from consult.auth.models import User
+from consult.auth.services import AccountError
+from consult.auth.services import authenticate
+from consult.auth.services import create_user
+from consult.extensions import db
+from consult.safety import local_target
+from tests.conftest import PASSWORD
+
+
+def test_password_is_hashed_with_argon2(worker):
+    assert worker.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in worker.password_hash
+
+
+def test_authenticate(worker):
+    assert authenticate("WORKER@example.test ", PASSWORD) == worker
+    assert authenticate(worker.email, "wrong password") is None
+    assert authenticate("nobody@example.test", PASSWORD) is None
+
+
+def test_disabled_user_cannot_sign_in(worker):
+    worker.active = False
+    db.session.commit()
+    assert authenticate(worker.email, PASSWORD) is None
+
+
+def test_login_and_logout(client, auth, worker):
+    response = auth.login(worker)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/compounds/")
+    assert client.get("/compounds/").status_code == 200
+    assert auth.logout().status_code == 302
+    assert client.get("/compounds/").status_code == 302
+
+
+def test_wrong_password_shows_error(client, auth, worker):
+    response = auth.login(worker, "not the password")
+    assert response.status_code == 200
+    assert "E-mail or password is wrong." in response.get_data(as_text=True) or "邮箱或密码不对" in (
+        response.get_data(as_text=True)
+    )
+    assert client.get("/compounds/").status_code == 302
+
+
+def test_logout_ends_the_session_on_the_server(client, auth, worker):
+    auth.login(worker)
+    token = worker.session_token
+    with client.session_transaction() as session:
+        saved = dict(session)
+    auth.logout()
+    db.session.refresh(worker)
+    assert worker.session_token != token
+    with client.session_transaction() as session:  # replay the old cookie's content
+        session.update(saved)
+    assert client.get("/compounds/").status_code == 302
+
+
+def test_next_only_redirects_to_local_paths(client, worker):
+    response = client.post(
+        "/auth/login?next=https://evil.example/x", data={"email": worker.email, "password": PASSWORD}
+    )
+    assert response.headers["Location"].endswith("/compounds/")
+    assert local_target("/compounds/1", "/") == "/compounds/1"
+    for bad in ("//evil.example", "https://evil.example", "javascript:alert(1)", "/\\evil", "relative"):
+        assert local_target(bad, "/") == "/"
+
+
+def test_create_user_rules(app, street):
+    with pytest.raises(AccountError):
+        create_user("w@example.test", "W", PASSWORD, Role.WORKER)  # a worker needs a street
+    with pytest.raises(AccountError):
+        create_user("r@example.test", "R", PASSWORD, Role.REVIEWER, street)
+    with pytest.raises(AccountError):
+        create_user("s@example.test", "S", "short", Role.ADMIN)
+    create_user("a@example.test", "A", PASSWORD, Role.ADMIN)
+    with pytest.raises(AccountError):
+        create_user("A@example.test", "A2", PASSWORD, Role.ADMIN)
+    db.session.commit()
+    assert db.session.scalars(select(User.email)).all() == ["a@example.test"]

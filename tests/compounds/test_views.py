@@ -1,0 +1,58 @@
+"""Staff pages: what each role sees, and that a worker never sees another street's compound."""
+
+from __future__ import annotations
+
+import pytest
+
+from consult.auth.models import Role
+
+
+def test_anonymous_is_sent_to_login(client, compound):
+    response = client.get(f"/compounds/{compound.id}")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_worker_sees_own_street_only(client, auth, create_compound, other_street, worker):
+    mine = create_compound("浣花小区")
+    theirs = create_compound("方池街15号院", street_=other_street)
+    auth.login(worker)
+    dashboard = client.get("/compounds/").get_data(as_text=True)
+    assert "浣花小区" in dashboard
+    assert "方池街15号院" not in dashboard
+    assert client.get(f"/compounds/{mine.id}").status_code == 200
+    for path in (
+        f"/compounds/{theirs.id}",
+        f"/compounds/{theirs.id}/roster",
+        f"/compounds/{theirs.id}/buildings/1",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "方池街15号院" not in response.get_data(as_text=True)
+    response = client.post(f"/compounds/{theirs.id}/roster/apply", data={"import_id": "1"})
+    assert response.status_code == 404
+
+
+def test_reviewer_sees_every_compound_but_cannot_import(client, auth, create_user, create_compound, other_street):
+    a = create_compound("浣花小区")
+    b = create_compound("方池街15号院", street_=other_street)
+    reviewer = create_user("reviewer@example.test", Role.REVIEWER)
+    auth.login(reviewer)
+    dashboard = client.get("/compounds/").get_data(as_text=True)
+    assert "浣花小区" in dashboard
+    assert "方池街15号院" in dashboard
+    assert client.get(f"/compounds/{b.id}").status_code == 200
+    assert client.get(f"/compounds/{a.id}/roster").status_code == 403
+
+
+def test_expert_sees_no_compound_outside_a_panel(client, auth, create_user, compound):
+    expert = create_user("expert@example.test", Role.EXPERT)
+    auth.login(expert)
+    assert compound.name not in client.get("/compounds/").get_data(as_text=True)
+    assert client.get(f"/compounds/{compound.id}").status_code == 404
+
+
+@pytest.mark.options(WTF_CSRF_ENABLED=True)
+def test_post_without_csrf_token_is_refused(client, worker):
+    response = client.post("/auth/login", data={"email": worker.email, "password": "x" * 12})
+    assert response.status_code == 400
