@@ -51,12 +51,14 @@ def register_blueprints(app: Flask) -> None:
     from consult.auth.views import bp as auth_bp
     from consult.compounds.views import bp as compounds_bp
     from consult.i18n import bp as i18n_bp
+    from consult.notify.views import bp as notify_bp
     from consult.roster.views import bp as roster_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(compounds_bp)
     app.register_blueprint(roster_bp)
     app.register_blueprint(i18n_bp)
+    app.register_blueprint(notify_bp)
     app.add_url_rule("/", "index", _index)
 
 

@@ -161,5 +161,14 @@ def translate_compile() -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (seed_demo, create_user_command, create_compound_command, import_roster_command, translate):
+    from consult.notify.cli import commands as notify_commands
+
+    for command in (
+        seed_demo,
+        create_user_command,
+        create_compound_command,
+        import_roster_command,
+        translate,
+        *notify_commands,
+    ):
         app.cli.add_command(command)

@@ -6,6 +6,7 @@ DATABASE_URL        SQLAlchemy URL; default an SQLite file in ``instance/``
 BASE_URL            the public address used in links and QR codes (e.g. https://tongxin.example.gov.cn)
 MAIL_BACKEND        console | sendgrid | memory
 SENDGRID_API_KEY    key for the SendGrid backend
+SENDGRID_HOST       SendGrid API address (default https://api.sendgrid.com; tests point it at a local server)
 MAIL_FROM           sender address of notices
 LANGUAGES           comma-separated locales offered (default "zh_CN,en")
 BABEL_DEFAULT_LOCALE  locale when nothing else decides (default zh_CN)
@@ -30,6 +31,7 @@ class Config:
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
     SENDGRID_API_KEY = os.environ.get("SENDGRID_API_KEY", "")
+    SENDGRID_HOST = os.environ.get("SENDGRID_HOST", "https://api.sendgrid.com")
     MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@tongxin.local")
     LANGUAGES = os.environ.get("LANGUAGES", "zh_CN,en").split(",")
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "zh_CN")

@@ -13,6 +13,7 @@ from consult.compounds.models import Owner
 from consult.compounds.models import OwnerKind
 from consult.compounds.models import StairUnit
 from consult.compounds.models import Street
+import consult.notify.models  # noqa: F401  the outbox
 from consult.roster.models import RosterImport
 
 __all__ = [

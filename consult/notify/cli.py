@@ -1,0 +1,5 @@
+"""``flask outbox …`` and ``flask notify …`` commands."""
+
+import click
+
+commands: list[click.Command] = []

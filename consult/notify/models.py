@@ -1,0 +1,1 @@
+"""Notices: the transactional outbox (filled in by the notify area)."""

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("notify", __name__, url_prefix="/notify")
