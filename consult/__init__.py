@@ -82,6 +82,7 @@ def register_jinja(app: Flask) -> None:
     from consult.i18n import inject_locale
     from consult.ui import register_filters
 
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.context_processor(inject_locale)
     register_filters(app)

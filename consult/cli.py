@@ -116,7 +116,8 @@ def import_roster_command(compound: str, file: Path, dry_run: bool) -> None:
         click.echo(f"Imported {file.name} into {target.name}:")
     for kind, counts in plan.counts().items():
         click.echo(
-            f"  {kind:<10} {counts.created:>6} created {counts.updated:>6} updated {counts.unchanged:>6} unchanged"
+            f"  {kind:<10} {counts.created:>6} created {counts.updated:>6} updated"
+            f" {counts.unchanged:>6} unchanged"
         )
     if plan.dwellings_not_in_file:
         click.echo(f"  {plan.dwellings_not_in_file} dwellings already recorded are not in this file; kept.")
@@ -135,8 +136,18 @@ def _pybabel(*args: str) -> None:
 def extract_args(output: str) -> list[str]:
     """pybabel's arguments to collect every marked string (templates/_macros included) into ``output``."""
     return [
-        "extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
-        "--ignore-dirs", ".* __pycache__ node_modules", "-o", output, ".",
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "--ignore-dirs",
+        ".* __pycache__ node_modules",
+        "-o",
+        output,
+        ".",
     ]
 
 
@@ -150,8 +161,15 @@ def translate_extract() -> None:
 def translate_update() -> None:
     """Extract, then merge new strings into every catalogue."""
     translate_extract.callback()  # type: ignore[misc]
-    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching",
-             "--ignore-obsolete")
+    _pybabel(
+        "update",
+        "-i",
+        "translations/messages.pot",
+        "-d",
+        "translations",
+        "--no-fuzzy-matching",
+        "--ignore-obsolete",
+    )
 
 
 @translate.command("compile")

@@ -23,7 +23,7 @@ from consult.roster.parse import RowRole
 from consult.roster.services import apply_rows
 
 DISTRICT = "青羊区"
-DEMO_PASSWORD = "tongxin-demo"
+DEMO_PASSWORD = "tongxin-demo"  # noqa: S105  printed for the demo accounts, on purpose
 
 STREETS = {
     "草堂街道": "caotang",
@@ -72,7 +72,9 @@ COMPOUNDS: list[tuple[str, str, str | None, int, int, int, int, str | None]] = [
     ("青羊正街21号院", "府南街道", "红光", 1998, 2025, 5, 150, None),
 ]
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国淑珍玉兰德胜志红文斌海燕秀英永福婷立新凤琴"
 
 
@@ -123,17 +125,36 @@ def household_rows(rng: random.Random, buildings: int, dwellings: int) -> list[R
                         shared_owners.append((key, name, phone))
                 rows.append(
                     RosterRow(
-                        line=line, building=str(b), unit=str(u), room=room, area=area, role=role,
-                        name=name, phone=phone, email=None, owner_key=key, co_owners=None, locale="zh_CN",
+                        line=line,
+                        building=str(b),
+                        unit=str(u),
+                        room=room,
+                        area=area,
+                        role=role,
+                        name=name,
+                        phone=phone,
+                        email=None,
+                        owner_key=key,
+                        co_owners=None,
+                        locale="zh_CN",
                     )
                 )
                 if rng.random() < 0.08:
                     line += 1
                     rows.append(
                         RosterRow(
-                            line=line, building=str(b), unit=str(u), room=room, area=None,
-                            role=RowRole.OCCUPANT, name=_name(rng), phone=None, email=None, owner_key=None,
-                            co_owners=None, locale="zh_CN",
+                            line=line,
+                            building=str(b),
+                            unit=str(u),
+                            room=room,
+                            area=None,
+                            role=RowRole.OCCUPANT,
+                            name=_name(rng),
+                            phone=None,
+                            email=None,
+                            owner_key=None,
+                            co_owners=None,
+                            locale="zh_CN",
                         )
                     )
                 made += 1
@@ -144,7 +165,7 @@ def seed() -> dict[str, int] | None:
     """Create the demo district once; None when it already exists (flushes, the caller commits)."""
     if db.session.scalars(select(District.id).where(District.name == DISTRICT)).first() is not None:
         return None
-    rng = random.Random(20211)
+    rng = random.Random(20211)  # noqa: S311  reproducible invented households, not secrets
     district = ensure_district(DISTRICT)
     streets = {name: ensure_street(district, name) for name in STREETS}
     dwellings = 0

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint
 from flask import current_app
+from flask import has_request_context
 from flask import redirect
 from flask import request
 from flask import session
-from flask_babel import get_locale
 from flask_login import current_user
 
 from consult.safety import local_target
@@ -20,13 +20,18 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
-    """The user's own choice, then the session's, then the browser's, then the default (zh_CN)."""
+    """The user's own choice, then the session's, then the browser's, then the default (zh_CN).
+
+    Babel expands ``zh_CN`` to ``zh_Hans_CN``, which is why the Chinese catalogue lives in
+    ``translations/zh_Hans_CN``."""
+    if not has_request_context():  # the command line and background work
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     user_locale = getattr(current_user, "locale", None) if current_user else None
     for choice in (user_locale, session.get("lang")):
         if choice in languages:
             return choice
-    best = request.accept_languages.best_match(languages) if request else None
+    best = request.accept_languages.best_match(languages)
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -36,7 +41,7 @@ def html_lang(locale: str) -> str:
 
 
 def inject_locale() -> dict[str, Any]:
-    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    locale = select_locale()
     return {
         "current_locale": locale,
         "html_lang": html_lang(locale),

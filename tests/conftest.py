@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask import g
+from flask_babel import refresh as refresh_locale
 from sqlalchemy import delete
 
 from consult import create_app
@@ -55,7 +56,14 @@ def empty_database() -> None:
 def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
     marker = request.node.get_closest_marker("options")
     app = create_app(test_config(**(marker.kwargs if marker else {})))
-    app.before_request(lambda: g.pop("_login_user", None))
+
+    @app.before_request
+    def forget_cached_user() -> None:
+        # Flask 3.1's test client reuses the test's app context, so Flask-Login's cached user and
+        # Flask-Babel's cached locale would outlive the request that set them; drop both.
+        g.pop("_login_user", None)
+        refresh_locale()
+
     with app.app_context():
         db.create_all()
         empty_database()
@@ -136,3 +144,8 @@ def auth(client: Any) -> AuthActions:
 
 def dec(value: str) -> Decimal:
     return Decimal(value)
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()

@@ -28,9 +28,7 @@ def test_seed_demo_builds_qingyang_once(app, runner):
     assert count(Building, Building.compound_id == huanhua.id) == 22
     dwellings = count(
         Dwelling,
-        Dwelling.unit_id.in_(
-            select(StairUnit.id).join(Building).where(Building.compound_id == huanhua.id)
-        ),
+        Dwelling.unit_id.in_(select(StairUnit.id).join(Building).where(Building.compound_id == huanhua.id)),
     )
     assert dwellings == 1236
     assert db.session.scalars(select(Compound).where(Compound.name == "芳邻路2号小区")).one()
@@ -51,20 +49,51 @@ def test_seed_demo_builds_qingyang_once(app, runner):
 
 def test_create_user_and_compound(app, runner, street):
     result = runner.invoke(
-        args=["create-user", "w@example.test", "--name", "王敏", "--role", "worker", "--street", street.name,
-              "--password", "long enough password"]
+        args=[
+            "create-user",
+            "w@example.test",
+            "--name",
+            "王敏",
+            "--role",
+            "worker",
+            "--street",
+            street.name,
+            "--password",
+            "long enough password",
+        ]
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalars(select(User)).one()
     assert (user.role, user.street_id) == (Role.WORKER, street.id)
 
-    bad = runner.invoke(args=["create-user", "x@example.test", "--name", "X", "--role", "worker",
-                              "--password", "long enough password"])
+    bad = runner.invoke(
+        args=[
+            "create-user",
+            "x@example.test",
+            "--name",
+            "X",
+            "--role",
+            "worker",
+            "--password",
+            "long enough password",
+        ]
+    )
     assert bad.exit_code == 1
     assert "street" in bad.output
 
-    made = runner.invoke(args=["create-compound", "--street", street.name, "--name", "清溪东路5号院",
-                               "--cluster", "清溪", "--plan-year", "2023"])
+    made = runner.invoke(
+        args=[
+            "create-compound",
+            "--street",
+            street.name,
+            "--name",
+            "清溪东路5号院",
+            "--cluster",
+            "清溪",
+            "--plan-year",
+            "2023",
+        ]
+    )
     assert made.exit_code == 0, made.output
     compound = db.get_or_404(Compound, int(made.output.strip()))
     assert (compound.name, compound.cluster.name, compound.plan_year) == ("清溪东路5号院", "清溪", 2023)
@@ -76,7 +105,9 @@ def test_create_user_and_compound(app, runner, street):
 
 def test_import_roster_dry_run_then_real(app, runner, compound, tmp_path):
     roster = tmp_path / "roster.csv"
-    roster.write_bytes("楼栋,单元,房号,建筑面积,业主姓名\n1,1,101,80.50,张伟\n1,2,201,66,李娜\n".encode("gb18030"))
+    roster.write_bytes(
+        "楼栋,单元,房号,建筑面积,业主姓名\n1,1,101,80.50,张伟\n1,2,201,66,李娜\n".encode("gb18030")
+    )
     dry = runner.invoke(args=["import-roster", compound.name, str(roster), "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "Dry run" in dry.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
@@ -52,10 +54,8 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None."""
     user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
     if user is None:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         return None
     if not password_matches(user, password) or not user.active:
         return None

@@ -144,7 +144,12 @@ def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")
            })"""
     )
     return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["html"] for n in v["nodes"][:3]]}
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["html"] for n in v["nodes"][:3]],
+        }
         for v in result["violations"]
         if v["impact"] in impacts
     ]

@@ -50,7 +50,7 @@ def test_worker_imports_a_roster(page: Any, data: Flask) -> None:
     assert_accessible(page)
     page.fill("input[name=email]", worker.email)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="登录", exact=True).click()
 
     page.get_by_role("link", name="浣花小区").click()
     assert page.get_by_role("heading", level=1).inner_text() == "浣花小区"
@@ -77,7 +77,9 @@ def test_worker_imports_a_roster(page: Any, data: Flask) -> None:
 
     page.set_input_files(
         "input[type=file]",
-        files=[{"name": "名册.csv", "mimeType": "text/csv", "buffer": (HEADER + GOOD_ROWS).encode("gb18030")}],
+        files=[
+            {"name": "名册.csv", "mimeType": "text/csv", "buffer": (HEADER + GOOD_ROWS).encode("gb18030")}
+        ],
     )
     page.get_by_role("button", name="检查文件").click()
     preview = page.get_by_role("main")
