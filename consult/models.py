@@ -1,5 +1,6 @@
 """Every model of every domain area, for Alembic autogenerate and ``flask shell``."""
 
+import consult.notify.models  # noqa: F401  the outbox
 from consult.audit.models import AuditEntry
 from consult.auth.models import Role
 from consult.auth.models import User
@@ -13,7 +14,6 @@ from consult.compounds.models import Owner
 from consult.compounds.models import OwnerKind
 from consult.compounds.models import StairUnit
 from consult.compounds.models import Street
-import consult.notify.models  # noqa: F401  the outbox
 from consult.roster.models import RosterImport
 
 __all__ = [

@@ -33,7 +33,9 @@ def test_worker_sees_own_street_only(client, auth, create_compound, other_street
     assert response.status_code == 404
 
 
-def test_reviewer_sees_every_compound_but_cannot_import(client, auth, create_user, create_compound, other_street):
+def test_reviewer_sees_every_compound_but_cannot_import(
+    client, auth, create_user, create_compound, other_street
+):
     a = create_compound("浣花小区")
     b = create_compound("方池街15号院", street_=other_street)
     reviewer = create_user("reviewer@example.test", Role.REVIEWER)
