@@ -18,6 +18,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
         if "SQLALCHEMY_DATABASE_URI" in config:
             app.config["SQLALCHEMY_DATABASE_URI"] = database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if app.config.get("PROXY_FIX_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    from consult.logs import install_redaction
+
+    install_redaction()
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -30,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     from consult.extensions import babel
     from consult.extensions import csrf
     from consult.extensions import db
+    from consult.extensions import limiter
     from consult.extensions import login_manager
     from consult.extensions import migrate
     from consult.i18n import select_locale
@@ -37,6 +46,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     import consult.models  # noqa: F401  every model is known to the metadata
@@ -52,6 +62,8 @@ def register_blueprints(app: Flask) -> None:
     from consult.compounds.views import bp as compounds_bp
     from consult.i18n import bp as i18n_bp
     from consult.notify.views import bp as notify_bp
+    from consult.public.views import bp as public_bp
+    from consult.residents.views import bp as residents_bp
     from consult.roster.views import bp as roster_bp
 
     app.register_blueprint(auth_bp)
@@ -59,6 +71,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(roster_bp)
     app.register_blueprint(i18n_bp)
     app.register_blueprint(notify_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(residents_bp)
     app.add_url_rule("/", "index", _index)
 
 

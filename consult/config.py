@@ -11,6 +11,20 @@ MAIL_FROM           sender address of notices
 LANGUAGES           comma-separated locales offered (default "zh_CN,en")
 BABEL_DEFAULT_LOCALE  locale when nothing else decides (default zh_CN)
 MAX_CONTENT_LENGTH  largest accepted request body in bytes (default 16 MiB)
+RATELIMIT_STORAGE_URI  where attempt counters live: memory:// (default, one process) or redis://host:6379
+RESIDENT_CODE_LIMIT    wrong-code attempts allowed per client (default "10 per 15 minutes")
+RESIDENT_COMPOUND_LIMIT  wrong-code attempts allowed per compound's code page (default "60 per hour")
+RESIDENT_SESSION_HOURS how long a resident stays signed in after scanning a card (default 12)
+CODE_KEY            key of the invitation codes' hashes (default: derived from SECRET_KEY; changing it
+                    invalidates every printed card)
+PROXY_FIX_HOPS      number of reverse proxies in front (their X-Forwarded-For is trusted); default 0
+CJK_FONT_PATH       a CJK font for PDFs (default: the bundled WenQuanYi Micro Hei)
+BABEL_DEFAULT_TIMEZONE  time zone of dates shown and e-mailed (default Asia/Shanghai)
+NOTIFY_MAX_ATTEMPTS     tries before a notice is marked failed (default 8)
+NOTIFY_BACKOFF_BASE_SECONDS, NOTIFY_BACKOFF_CAP_SECONDS  retry delays: base × 2^n, at most the cap (30, 3600)
+NOTIFY_LEASE_SECONDS    a claimed notice whose sender died is taken over after this (default 300)
+NOTIFY_BATCH_SIZE, NOTIFY_POLL_SECONDS  the outbox worker's batch and idle wait (20, 5)
+SENDGRID_TIMEOUT        seconds to wait for SendGrid (default 10)
 """
 
 import os
@@ -37,6 +51,22 @@ class Config:
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "zh_CN")
     BABEL_TRANSLATION_DIRECTORIES = "../translations"
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    RESIDENT_CODE_LIMIT = os.environ.get("RESIDENT_CODE_LIMIT", "10 per 15 minutes")
+    RESIDENT_COMPOUND_LIMIT = os.environ.get("RESIDENT_COMPOUND_LIMIT", "60 per hour")
+    RESIDENT_SESSION_HOURS = int(os.environ.get("RESIDENT_SESSION_HOURS", "12"))
+    CODE_KEY = os.environ.get("CODE_KEY", "")
+    PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
+    CJK_FONT_PATH = os.environ.get("CJK_FONT_PATH", "")
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "8"))
+    NOTIFY_BACKOFF_BASE_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_BASE_SECONDS", "30"))
+    NOTIFY_BACKOFF_CAP_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_CAP_SECONDS", "3600"))
+    NOTIFY_LEASE_SECONDS = int(os.environ.get("NOTIFY_LEASE_SECONDS", "300"))
+    NOTIFY_BATCH_SIZE = int(os.environ.get("NOTIFY_BATCH_SIZE", "20"))
+    NOTIFY_POLL_SECONDS = float(os.environ.get("NOTIFY_POLL_SECONDS", "5"))
+    SENDGRID_TIMEOUT = float(os.environ.get("SENDGRID_TIMEOUT", "10"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None

@@ -1,10 +1,14 @@
 """Declarative base with a naming convention, and time helpers."""
 
+import sqlite3
 from datetime import UTC
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy import MetaData
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
@@ -34,6 +38,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_enforces_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite checks foreign keys (and cascades deletes) only when asked, per connection."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
 
 
 class Base(DeclarativeBase):

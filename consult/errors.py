@@ -23,5 +23,5 @@ def register(app: Flask) -> None:
 
         return handler
 
-    for code in (400, 403, 404, 413, 500):
+    for code in (400, 403, 404, 413, 429, 500):
         app.register_error_handler(code, page(code))

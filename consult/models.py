@@ -1,6 +1,5 @@
 """Every model of every domain area, for Alembic autogenerate and ``flask shell``."""
 
-import consult.notify.models  # noqa: F401  the outbox
 from consult.audit.models import AuditEntry
 from consult.auth.models import Role
 from consult.auth.models import User
@@ -14,6 +13,10 @@ from consult.compounds.models import Owner
 from consult.compounds.models import OwnerKind
 from consult.compounds.models import StairUnit
 from consult.compounds.models import Street
+from consult.notify.models import OutboxMessage
+from consult.notify.models import Unsubscribe
+from consult.residents.models import Invitation
+from consult.residents.models import PrivacyAcknowledgement
 from consult.roster.models import RosterImport
 
 __all__ = [
@@ -23,12 +26,16 @@ __all__ = [
     "Compound",
     "District",
     "Dwelling",
+    "Invitation",
     "Occupant",
+    "OutboxMessage",
     "Owner",
     "OwnerKind",
+    "PrivacyAcknowledgement",
     "Role",
     "RosterImport",
     "StairUnit",
     "Street",
+    "Unsubscribe",
     "User",
 ]

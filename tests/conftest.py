@@ -59,9 +59,10 @@ def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
 
     @app.before_request
     def forget_cached_user() -> None:
-        # Flask 3.1's test client reuses the test's app context, so Flask-Login's cached user and
-        # Flask-Babel's cached locale would outlive the request that set them; drop both.
+        # Flask 3.1's test client reuses the test's app context, so Flask-Login's cached user, the
+        # resident's cached invitation and Flask-Babel's cached locale would outlive their request.
         g.pop("_login_user", None)
+        g.pop("resident_invitation", None)
         refresh_locale()
 
     with app.app_context():

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint
 from flask import abort
 from flask import render_template
-from flask import request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -24,6 +23,7 @@ from consult.compounds.services import get_compound_for
 from consult.compounds.services import visible_compounds
 from consult.errors import NotFound
 from consult.extensions import db
+from consult.residents.services import active_cards
 
 bp = Blueprint("compounds", __name__, url_prefix="/compounds")
 
@@ -82,6 +82,13 @@ def building(compound_id: int, building_id: int) -> Any:
     ).first()
     if building is None:
         abort(404)
+    dwellings = [d for unit in building.units for d in unit.dwellings]
     return render_template(
-        "compounds/building.html", compound=compound, building=building, page_arg=request.args.get("page")
+        "compounds/building.html",
+        compound=compound,
+        building=building,
+        cards=active_cards(
+            {d.owner_id for d in dwellings if d.owner_id}, {o.id for d in dwellings for o in d.occupants}
+        ),
+        may_print=current_user.role in (Role.WORKER, Role.ADMIN),
     )

@@ -1,0 +1,42 @@
+"""Logging that never writes a resident's card token."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+#: the secret part of a card's link, /r/<token>
+_TOKEN_IN_PATH = re.compile(r"(/r/)[A-Za-z0-9_\-]+")
+
+
+def redact(text: str) -> str:
+    return _TOKEN_IN_PATH.sub(r"\1[redacted]", text)
+
+
+def _clean(value: Any) -> Any:
+    return redact(value) if isinstance(value, str) else value
+
+
+class RedactSecrets(logging.Filter):
+    """Rewrites log records (message and arguments) so that no card token reaches a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, dict):
+            record.args = {key: _clean(value) for key, value in record.args.items()}
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_clean(value) for value in record.args)
+        return True
+
+
+#: the loggers that write request lines: Flask's development server and gunicorn
+REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+
+
+def install_redaction() -> None:
+    for name in REQUEST_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())

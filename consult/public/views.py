@@ -1,0 +1,68 @@
+"""Public pages of a compound (公示): no code needed, aggregates only, no personal data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import render_template
+from sqlalchemy import func
+from sqlalchemy import select
+
+from consult.compounds.models import Building
+from consult.compounds.models import Compound
+from consult.compounds.rules import compound_stage
+from consult.compounds.services import coverages
+from consult.extensions import db
+
+bp = Blueprint("public", __name__, url_prefix="/p")
+
+
+def public_compound(compound_id: int) -> Compound:
+    compound = db.session.get(Compound, compound_id)
+    if compound is None:
+        abort(404)
+    return compound
+
+
+def public_url(compound: Compound) -> str:
+    """The notice page's address, from the configured base URL (never from the request's Host)."""
+    return current_app.config["BASE_URL"].rstrip("/") + f"/p/{compound.id}"
+
+
+@bp.get("/<int:compound_id>")
+def notice(compound_id: int) -> Any:
+    compound = public_compound(compound_id)
+    cover = coverages([compound.id])[compound.id]
+    buildings = db.session.scalar(select(func.count(Building.id)).where(Building.compound_id == compound.id))
+    return render_template(
+        "public/notice.html",
+        compound=compound,
+        coverage=cover,
+        buildings=buildings,
+        stage=compound_stage(cover),
+    )
+
+
+@bp.get("/<int:compound_id>/poster")
+def poster(compound_id: int) -> Any:
+    from consult.residents.cards import poster_html
+
+    compound = public_compound(compound_id)
+    return poster_html(compound.name, public_url(compound))
+
+
+@bp.get("/<int:compound_id>/poster.pdf")
+def poster_pdf(compound_id: int) -> Any:
+    from consult.residents.cards import poster_pdf as render_poster
+
+    compound = public_compound(compound_id)
+    pdf = render_poster(compound.name, public_url(compound))
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename=poster-{compound.id}.pdf"},
+    )

@@ -1,0 +1,269 @@
+"""Residents' pages: coming in by a card's link or code, the home page, the privacy notice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from consult.auth.decorators import role_required
+from consult.auth.models import Role
+from consult.compounds.services import coverages
+from consult.compounds.services import get_compound_for
+from consult.db import utcnow
+from consult.errors import NotFound
+from consult.extensions import db
+from consult.extensions import limiter
+from consult.residents.access import current_invitation
+from consult.residents.access import end_resident_session
+from consult.residents.access import resident_required
+from consult.residents.access import start_resident_session
+from consult.residents.cards import Card
+from consult.residents.cards import cards_html
+from consult.residents.cards import cards_pdf
+from consult.residents.forms import CardSheetForm
+from consult.residents.forms import CodeForm
+from consult.residents.models import Invitation
+from consult.residents.models import RevokeReason
+from consult.residents.rules import looks_like_token
+from consult.residents.rules import read_code
+from consult.residents.services import IssuedCard
+from consult.residents.services import acknowledge_privacy
+from consult.residents.services import card_people
+from consult.residents.services import find_by_code
+from consult.residents.services import find_by_token
+from consult.residents.services import has_acknowledged_privacy
+from consult.residents.services import issue_cards
+from consult.residents.services import mark_used
+from consult.residents.services import person_of
+from consult.residents.services import revoke
+from consult.safety import local_target
+
+bp = Blueprint("residents", __name__)
+
+
+def client_limit() -> str:
+    return current_app.config["RESIDENT_CODE_LIMIT"]
+
+
+def compound_limit() -> str:
+    return current_app.config["RESIDENT_COMPOUND_LIMIT"]
+
+
+def compound_key() -> str:
+    return f"compound:{(request.view_args or {}).get('compound_id')}"
+
+
+def failed(response: Response) -> bool:
+    """Only wrong codes count against the limits; a resident who gets in costs nothing."""
+    return response.status_code >= 400
+
+
+@bp.after_request
+def private_page(response: Response) -> Response:
+    """Personal pages are never cached, and no address of them leaks to another site."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _enter(invitation: Invitation | None, form: CodeForm | None = None) -> Any:
+    if invitation is None:
+        form = form or CodeForm()
+        form.code.errors = [_("This code is not known. Check it against your card and try again.")]
+        return render_template("residents/enter_code.html", form=form, compound=None), 404
+    if not invitation.is_active:
+        return render_template("residents/revoked.html", compound=invitation.compound), 410
+    now = utcnow()
+    start_resident_session(invitation, now)
+    mark_used(invitation, now)
+    db.session.commit()
+    return redirect(url_for("residents.home"))  # the code leaves the address bar
+
+
+#: wrong codes per client, counted together over the link and both code forms
+code_attempts = limiter.shared_limit(
+    client_limit, scope="resident-code", deduct_when=failed, methods=["GET", "POST"]
+)
+#: wrong codes typed on one compound's page, whoever types them
+compound_attempts = limiter.shared_limit(
+    compound_limit, scope="compound-code", key_func=compound_key, deduct_when=failed, methods=["POST"]
+)
+
+
+@bp.get("/r/<token>")
+@code_attempts
+def enter_link(token: str) -> Any:
+    """The link in a card's QR code."""
+    return _enter(find_by_token(token) if looks_like_token(token) else None)
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@code_attempts
+def enter_code() -> Any:
+    """Typing the short code instead of scanning."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        code = read_code(form.code.data or "")
+        return _enter(find_by_code(code) if code else None, form)
+    status = 422 if form.errors else 200
+    return render_template("residents/enter_code.html", form=form, compound=None), status
+
+
+@bp.route("/p/<int:compound_id>/code", methods=["GET", "POST"])
+@limiter.limit(client_limit, deduct_when=failed, scope="resident-code", methods=["POST"])
+@limiter.limit(
+    compound_limit, key_func=compound_key, deduct_when=failed, scope="compound-code", methods=["POST"]
+)
+def enter_code_for(compound_id: int) -> Any:
+    """Typing the code from a compound's notice page: only that compound's codes are accepted."""
+    from consult.public.views import public_compound
+
+    compound = public_compound(compound_id)
+    form = CodeForm()
+    if form.validate_on_submit():
+        code = read_code(form.code.data or "")
+        return _enter(find_by_code(code, compound.id) if code else None, form)
+    status = 422 if form.errors else 200
+    return render_template("residents/enter_code.html", form=form, compound=compound), status
+
+
+@bp.get("/me")
+@resident_required
+def home() -> Any:
+    invitation = current_invitation()
+    assert invitation is not None
+    person = person_of(invitation)
+    cover = coverages([invitation.compound_id])[invitation.compound_id]
+    return render_template(
+        "residents/home.html",
+        invitation=invitation,
+        person=person,
+        compound=invitation.compound,
+        coverage=cover,
+        acknowledged=has_acknowledged_privacy(invitation),
+    )
+
+
+@bp.post("/me/privacy")
+@resident_required
+def acknowledge() -> Any:
+    invitation = current_invitation()
+    assert invitation is not None
+    acknowledge_privacy(invitation, utcnow())
+    db.session.commit()
+    flash(_("Thank you. You can now take part."), "success")
+    return redirect(url_for("residents.home"))
+
+
+@bp.post("/me/leave")
+def leave() -> Any:
+    end_resident_session()
+    flash(_("You have left. Scan your card again to come back."), "info")
+    return redirect(url_for("residents.enter_code"))
+
+
+# --- community workers: printing cards, revoking a lost one
+
+
+def card_for(issued: IssuedCard, compound_name: str) -> Card:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    locale = issued.person.locale
+    return Card(
+        compound=compound_name,
+        place=issued.person.place(locale),
+        url=f"{base}/r/{issued.token}",
+        code=issued.printed_code,
+        code_url=f"{base}/code",
+        locale=locale,
+        occupant=issued.person.occupant is not None,
+    )
+
+
+def _send_cards(compound: Any, issued: list[IssuedCard], output: str, title: str) -> Any:
+    cards = [card_for(i, compound.name) for i in issued]
+    if output == "html":
+        response = Response(cards_html(cards, title), mimetype="text/html")
+    else:
+        response = Response(
+            cards_pdf(cards, title),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f"attachment; filename=cards-{compound.id}.pdf"},
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/compounds/<int:compound_id>/cards", methods=["GET", "POST"])
+@role_required(Role.WORKER, Role.ADMIN)
+def print_cards(compound_id: int) -> Any:
+    compound = _staff_compound(compound_id)
+    labels = [b.label for b in compound.buildings]
+    form = CardSheetForm(buildings=labels)
+    if form.validate_on_submit():
+        building = form.building.data or None
+        unit = (form.unit.data or "").strip() or None
+        if unit and not building:
+            form.unit.errors = [_("Choose the building of this unit.")]
+        else:
+            people = card_people(compound, building, unit)
+            if not people:
+                form.building.errors = [_("Nobody is registered there yet: import the roster first.")]
+            else:
+                issued = issue_cards(people, compound, f"user:{current_user.id}", utcnow())
+                db.session.commit()
+                return _send_cards(compound, issued, form.output.data or "pdf", compound.name)
+    return render_template("residents/print_cards.html", compound=compound, form=form)
+
+
+@bp.post("/compounds/<int:compound_id>/invitations/<int:invitation_id>/revoke")
+@role_required(Role.WORKER, Role.ADMIN)
+def revoke_card(compound_id: int, invitation_id: int) -> Any:
+    """A lost card: its code stops working at once."""
+    compound = _staff_compound(compound_id)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.compound_id != compound.id:
+        abort(404)
+    revoke(invitation, RevokeReason.LOST, f"user:{current_user.id}", utcnow())
+    db.session.commit()
+    flash(_("The card is switched off. Print a new card for this resident."), "success")
+    return redirect(
+        local_target(request.form.get("next"), url_for("compounds.detail", compound_id=compound.id))
+    )
+
+
+@bp.post("/compounds/<int:compound_id>/cards/one")
+@role_required(Role.WORKER, Role.ADMIN)
+def print_one_card(compound_id: int) -> Any:
+    """A new card for one owner or occupant; their earlier card stops working."""
+    compound = _staff_compound(compound_id)
+    owner_id = request.form.get("owner_id", type=int)
+    occupant_id = request.form.get("occupant_id", type=int)
+    people = [
+        p
+        for p in card_people(compound)
+        if (owner_id is not None and p.owner is not None and p.owner.id == owner_id)
+        or (occupant_id is not None and p.occupant is not None and p.occupant.id == occupant_id)
+    ]
+    if len(people) != 1:
+        abort(404)
+    issued = issue_cards(people, compound, f"user:{current_user.id}", utcnow())
+    db.session.commit()
+    return _send_cards(compound, issued, "pdf", compound.name)
+
+
+def _staff_compound(compound_id: int) -> Any:
+    try:
+        return get_compound_for(current_user, compound_id)
+    except NotFound:
+        abort(404)
