@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import random
 import re
 from datetime import UTC
 from datetime import datetime
@@ -331,3 +333,31 @@ def test_an_invitation_belongs_to_exactly_one_person(compound, people):
     with pytest.raises(IntegrityError):
         db.session.execute(nobody, {"c": compound.id})
     db.session.rollback()
+
+
+REDIS_URL = os.environ.get("REDIS_URL")
+
+
+@pytest.mark.skipif(
+    not REDIS_URL and os.environ.get("CI") != "true",
+    reason="REDIS_URL is not set: the Redis storage of attempt counters is not exercised",
+)
+@pytest.mark.options(
+    RATELIMIT_STORAGE_URI=REDIS_URL or "redis://127.0.0.1:6379/0", RESIDENT_CODE_LIMIT="2 per minute"
+)
+def test_attempt_counters_can_live_in_redis(app, client, cards):
+    import redis
+
+    assert app.config["RATELIMIT_STORAGE_URI"].startswith("redis://")
+    address = (
+        f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"  # a fresh counter
+    )
+    for _attempt in range(2):
+        wrong = client.post("/code", data={"code": "ABCDE-FGHJK"}, environ_base={"REMOTE_ADDR": address})
+        assert wrong.status_code == 404
+    blocked = client.post(
+        "/code", data={"code": cards[("张伟", False)].code}, environ_base={"REMOTE_ADDR": address}
+    )
+    assert blocked.status_code == 429
+    keys = redis.Redis.from_url(app.config["RATELIMIT_STORAGE_URI"]).keys(f"*{address}*")
+    assert keys, "the counter is kept in Redis"
