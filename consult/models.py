@@ -18,6 +18,8 @@ from consult.notify.models import Unsubscribe
 from consult.residents.models import Invitation
 from consult.residents.models import PrivacyAcknowledgement
 from consult.roster.models import RosterImport
+from consult.rounds.models import Round
+from consult.rounds.models import RoundEvent
 
 __all__ = [
     "AuditEntry",
@@ -34,6 +36,8 @@ __all__ = [
     "PrivacyAcknowledgement",
     "Role",
     "RosterImport",
+    "Round",
+    "RoundEvent",
     "StairUnit",
     "Street",
     "Unsubscribe",
