@@ -65,10 +65,12 @@ def register_blueprints(app: Flask) -> None:
     from consult.public.views import bp as public_bp
     from consult.residents.views import bp as residents_bp
     from consult.roster.views import bp as roster_bp
+    from consult.rounds.views import bp as rounds_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(compounds_bp)
     app.register_blueprint(roster_bp)
+    app.register_blueprint(rounds_bp)
     app.register_blueprint(i18n_bp)
     app.register_blueprint(notify_bp)
     app.register_blueprint(public_bp)
