@@ -5,5 +5,200 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from consult.auth.decorators import role_required
+from consult.auth.models import Role
+from consult.compounds.models import Building
+from consult.compounds.models import StairUnit
+from consult.compounds.services import get_compound_for
+from consult.db import utcnow
+from consult.errors import NotFound
+from consult.extensions import db
+from consult.rounds.forms import ActionForm
+from consult.rounds.forms import PlanRoundsForm
+from consult.rounds.forms import ScheduleForm
+from consult.rounds.forms import day_end
+from consult.rounds.forms import local_midnight
+from consult.rounds.models import Round
+from consult.rounds.rules import Action
+from consult.rounds.rules import TransitionRefused
+from consult.rounds.services import apply
+from consult.rounds.services import participation
+from consult.rounds.services import plan_default_rounds
+from consult.rounds.services import repeat
+from consult.rounds.services import rounds_of
+from consult.rounds.services import set_schedule
 
 bp = Blueprint("rounds", __name__)
+
+STAFF = (Role.WORKER, Role.REVIEWER, Role.ADMIN)
+RUNNERS = (Role.WORKER, Role.ADMIN)
+
+
+def _compound(compound_id: int) -> Any:
+    try:
+        return get_compound_for(current_user, compound_id)
+    except NotFound:
+        abort(404)
+
+
+def _round(compound: Any, round_id: int) -> Round:
+    round_ = db.session.get(Round, round_id)
+    if round_ is None or round_.compound_id != compound.id:
+        abort(404)
+    return round_
+
+
+def _actor() -> str:
+    return f"user:{current_user.id}"
+
+
+@bp.get("/compounds/<int:compound_id>/rounds")
+@role_required(*STAFF)
+def timeline(compound_id: int) -> Any:
+    compound = _compound(compound_id)
+    rounds = rounds_of(compound)
+    return render_template(
+        "rounds/timeline.html",
+        compound=compound,
+        rounds=rounds,
+        participation={r.id: participation(r) for r in rounds},
+        plan_form=PlanRoundsForm(),
+        action_form=ActionForm(),
+        may_run=current_user.role in RUNNERS,
+        actions=list(Action),
+    )
+
+
+@bp.post("/compounds/<int:compound_id>/rounds/plan")
+@role_required(*RUNNERS)
+def plan(compound_id: int) -> Any:
+    compound = _compound(compound_id)
+    form = PlanRoundsForm()
+    if not form.validate_on_submit() or form.start.data is None:
+        flash(_("Choose the day the first round opens."), "error")
+    else:
+        try:
+            plan_default_rounds(compound, local_midnight(form.start.data), _actor())
+            db.session.commit()
+            flash(_("The three rounds are planned. Check their dates."), "success")
+        except TransitionRefused as refused:
+            db.session.rollback()
+            flash(str(refused.reason), "error")
+    return redirect(url_for("rounds.timeline", compound_id=compound.id))
+
+
+@bp.route("/compounds/<int:compound_id>/rounds/<int:round_id>/schedule", methods=["GET", "POST"])
+@role_required(*RUNNERS)
+def schedule(compound_id: int, round_id: int) -> Any:
+    compound = _compound(compound_id)
+    round_ = _round(compound, round_id)
+    form = ScheduleForm(notice_days=round_.notice_days)
+    if form.validate_on_submit() and form.opens.data and form.closes.data:
+        try:
+            set_schedule(
+                round_,
+                local_midnight(form.opens.data),
+                day_end(form.closes.data),
+                form.notice_days.data or 0,
+                _actor(),
+            )
+            db.session.commit()
+            flash(_("The dates are saved."), "success")
+            return redirect(url_for("rounds.timeline", compound_id=compound.id))
+        except TransitionRefused as refused:
+            db.session.rollback()
+            form.closes.errors = [str(refused.reason)]
+    return render_template("rounds/schedule.html", compound=compound, round=round_, form=form)
+
+
+@bp.post("/compounds/<int:compound_id>/rounds/<int:round_id>/<any(open,close,publish,finish,fail):action>")
+@role_required(*RUNNERS)
+def act(compound_id: int, round_id: int, action: str) -> Any:
+    compound = _compound(compound_id)
+    round_ = _round(compound, round_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        apply(round_, Action(action), _actor(), utcnow(), form.reason.data or "")
+        db.session.commit()
+        flash(_("Round %(number)s: done.", number=round_.number), "success")
+    except TransitionRefused as refused:
+        db.session.rollback()
+        flash(str(refused.reason), "error")
+    return redirect(url_for("rounds.timeline", compound_id=compound.id))
+
+
+@bp.post("/compounds/<int:compound_id>/rounds/<int:round_id>/repeat")
+@role_required(*RUNNERS)
+def repeat_round(compound_id: int, round_id: int) -> Any:
+    compound = _compound(compound_id)
+    round_ = _round(compound, round_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        again = repeat(round_, _actor(), utcnow())
+        db.session.commit()
+        flash(
+            _(
+                "Round %(number)s will be held again (attempt %(attempt)s).",
+                number=again.number,
+                attempt=again.attempt,
+            ),
+            "success",
+        )
+    except TransitionRefused as refused:
+        db.session.rollback()
+        flash(str(refused.reason), "error")
+    return redirect(url_for("rounds.timeline", compound_id=compound.id))
+
+
+def _units(compound_id: int) -> list[StairUnit]:
+    return list(
+        db.session.scalars(
+            select(StairUnit)
+            .join(Building)
+            .where(Building.compound_id == compound_id)
+            .options(selectinload(StairUnit.building), selectinload(StairUnit.dwellings))
+            .order_by(Building.sort_key, StairUnit.sort_key)
+        )
+    )
+
+
+@bp.get("/compounds/<int:compound_id>/rounds/<int:round_id>/participation")
+@role_required(*STAFF)
+def participation_page(compound_id: int, round_id: int) -> Any:
+    compound = _compound(compound_id)
+    round_ = _round(compound, round_id)
+    return render_template(
+        "rounds/participation.html",
+        compound=compound,
+        round=round_,
+        part=participation(round_),
+        units=_units(compound.id),
+    )
+
+
+@bp.get("/compounds/<int:compound_id>/rounds/<int:round_id>/doors")
+@role_required(*STAFF)
+def doors(compound_id: int, round_id: int) -> Any:
+    """A printable list of the doors still to knock on: rooms only, no names."""
+    compound = _compound(compound_id)
+    round_ = _round(compound, round_id)
+    return render_template(
+        "rounds/doors.html",
+        compound=compound,
+        round=round_,
+        missing=participation(round_).missing,
+        units=_units(compound.id),
+    )
