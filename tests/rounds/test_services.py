@@ -29,7 +29,10 @@ from consult.rounds.services import repeat
 from consult.rounds.services import rounds_of
 
 NOW = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
-ROSTER = "楼栋,单元,房号,建筑面积,业主姓名,身份\n1,1,101,80,张伟,业主\n1,1,102,70,李娜,业主\n1,2,201,60,,业主\n1,2,202,60,王芳,租户\n"
+ROSTER = (
+    "楼栋,单元,房号,建筑面积,业主姓名,身份\n"
+    "1,1,101,80,张伟,业主\n1,1,102,70,李娜,业主\n1,2,201,60,,业主\n1,2,202,60,王芳,租户\n"
+)
 
 
 @pytest.fixture
