@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 from flask import Flask
@@ -31,7 +33,13 @@ def mask_phone(phone: str | None) -> str:
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
+def last_minute(value: datetime) -> datetime:
+    """A closing time shown as the last minute still open: midnight → 23:59 of the day before."""
+    return value - timedelta(minutes=1)
+
+
 def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["last_minute"] = last_minute
     app.jinja_env.filters["area"] = area
     app.jinja_env.filters["mask_name"] = mask_name
     app.jinja_env.filters["mask_phone"] = mask_phone

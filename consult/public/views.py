@@ -17,6 +17,8 @@ from consult.compounds.models import Compound
 from consult.compounds.rules import compound_stage
 from consult.compounds.services import coverages
 from consult.extensions import db
+from consult.rounds.services import current_round
+from consult.rounds.services import latest_attempts
 
 bp = Blueprint("public", __name__, url_prefix="/p")
 
@@ -44,6 +46,8 @@ def notice(compound_id: int) -> Any:
         coverage=cover,
         buildings=buildings,
         stage=compound_stage(cover),
+        rounds=latest_attempts(compound),
+        current=current_round(compound),
     )
 
 

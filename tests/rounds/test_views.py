@@ -94,3 +94,19 @@ def test_another_streets_worker_gets_404(client, auth, create_user, other_street
     ):
         assert client.get(path).status_code == 404
     assert client.post(f"/compounds/{compound.id}/rounds/{first.id}/open", data={}).status_code == 404
+
+
+def test_public_page_shows_the_current_round_and_its_dates(client, auth, worker, compound):
+    auth.login(worker)
+    plan(client, compound, start="2026-11-01")
+    first = db.session.scalars(select(Round).where(Round.number == 1)).one()
+    client.post(
+        f"/compounds/{compound.id}/rounds/{first.id}/schedule",
+        data={"opens": "2026-11-01", "closes": "2027-01-10", "notice_days": "7"},
+    )
+    client.post(f"/compounds/{compound.id}/rounds/{first.id}/open", data={})
+    auth.logout()
+    page = client.get(f"/p/{compound.id}").get_data(as_text=True)
+    assert "第 1 轮" in page
+    assert "居民参与中" in page
+    assert "2027-01-10 23:59" in page  # the end of 10 January, in the district's time zone
