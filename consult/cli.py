@@ -123,6 +123,24 @@ def import_roster_command(compound: str, file: Path, dry_run: bool) -> None:
         click.echo(f"  {plan.dwellings_not_in_file} dwellings already recorded are not in this file; kept.")
 
 
+@click.group("audit")
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; name the first broken entry (exit status 1)."""
+    from consult.audit.services import verify_chain
+
+    check = verify_chain()
+    if not check.ok:
+        click.echo(f"Broken at entry {check.broken_id}: {check.problem}.", err=True)
+        click.echo(f"{check.entries} entries before it are intact.", err=True)
+        sys.exit(1)
+    click.echo(f"{check.entries} entries, chain intact. Head: {check.head}")
+
+
 @click.group("translate")
 def translate() -> None:
     """Message catalogues: extract, update, compile."""
@@ -186,6 +204,7 @@ def register(app: Flask) -> None:
         create_user_command,
         create_compound_command,
         import_roster_command,
+        audit,
         translate,
         *notify_commands,
     ):

@@ -12,8 +12,10 @@ from flask import Flask
 from flask import g
 from flask_babel import refresh as refresh_locale
 from sqlalchemy import delete
+from sqlalchemy import text
 
 from consult import create_app
+from consult.audit.models import SQLITE_TRIGGERS
 from consult.auth.models import Role
 from consult.auth.models import User
 from consult.auth.services import create_user as create_account
@@ -45,10 +47,20 @@ def test_config(**extra: Any) -> dict[str, Any]:
 
 
 def empty_database() -> None:
-    """Delete every row, children first, so the next test starts clean (PostgreSQL keeps its tables)."""
+    """Remove every row so the next test starts clean. The audit log refuses DELETE (its triggers), so
+    PostgreSQL truncates (no row trigger fires) and SQLite lifts the triggers while it deletes."""
     db.session.rollback()
-    for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(delete(table))
+    tables = db.metadata.sorted_tables
+    if db.session.get_bind().dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
+    else:
+        db.session.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_update"))
+        db.session.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_delete"))
+        for table in reversed(tables):
+            db.session.execute(delete(table))
+        for statement in SQLITE_TRIGGERS:
+            db.session.execute(text(statement))
     db.session.commit()
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy import text
 
 from consult.audit.models import AuditEntry
 from consult.db import utcnow
@@ -23,10 +25,26 @@ def entry_hash(prev_hash: str, at: str, actor: str, action: str, compound_id: in
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+#: any fixed number: the PostgreSQL advisory lock that serialises appends to the chain
+CHAIN_LOCK = 7_310_771
+
+
+def head_hash() -> str:
+    """The hash of the latest entry (the genesis value for an empty log)."""
+    return (
+        db.session.scalars(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first() or GENESIS
+    )
+
+
 def record(actor: str, action: str, compound_id: int | None = None, **detail: Any) -> AuditEntry:
-    """Append an entry to the log (flushes; the caller commits with the change it records)."""
-    head = db.session.scalars(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
-    prev = head or GENESIS
+    """Append an entry to the log (flushes; the caller commits with the change it records).
+
+    On PostgreSQL a transaction-scoped advisory lock makes concurrent appends queue; on SQLite the
+    database's single writer does. Either way the unique previous-hash column refuses a fork."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    head = head_hash()
+    prev = head
     at = utcnow().replace(microsecond=0)
     body = json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     entry = AuditEntry(
@@ -41,3 +59,51 @@ def record(actor: str, action: str, compound_id: int | None = None, **detail: An
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """The result of recomputing the chain: how many entries are sound, and the first broken one."""
+
+    entries: int
+    head: str
+    broken_id: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_id is None
+
+
+def verify_chain(batch: int = 5000) -> ChainCheck:
+    """Recompute every entry's hash in order; name the first entry whose content or link does not match."""
+    prev = GENESIS
+    count = 0
+    last_id = 0
+    columns = (
+        AuditEntry.id,
+        AuditEntry.at,
+        AuditEntry.actor,
+        AuditEntry.action,
+        AuditEntry.compound_id,
+        AuditEntry.detail,
+        AuditEntry.prev_hash,
+        AuditEntry.hash,
+    )
+    while True:
+        # rows straight from the database, never objects the session may hold from before
+        entries = db.session.execute(
+            select(*columns).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+        ).all()
+        if not entries:
+            return ChainCheck(count, prev)
+        for entry in entries:
+            if entry.prev_hash != prev:
+                return ChainCheck(count, prev, entry.id, "does not link to the entry before it")
+            at = entry.at.replace(microsecond=0).isoformat()
+            expected = entry_hash(prev, at, entry.actor, entry.action, entry.compound_id, entry.detail)
+            if entry.hash != expected:
+                return ChainCheck(count, prev, entry.id, "its content does not match its hash")
+            prev = entry.hash
+            count += 1
+            last_id = entry.id
