@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from consult.residents.views import bp as residents_bp
     from consult.roster.views import bp as roster_bp
     from consult.rounds.views import bp as rounds_bp
+    from consult.surveys.views import bp as surveys_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(compounds_bp)
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notify_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(residents_bp)
+    app.register_blueprint(surveys_bp)
     app.add_url_rule("/", "index", _index)
 
 
@@ -90,8 +92,10 @@ def _index() -> Any:
 
 def register_errorhandlers(app: Flask) -> None:
     from consult.errors import register
+    from consult.security import register as register_security
 
     register(app)
+    register_security(app)
 
 
 def register_jinja(app: Flask) -> None:

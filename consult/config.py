@@ -18,6 +18,7 @@ RESIDENT_SESSION_HOURS how long a resident stays signed in after scanning a card
 CODE_KEY            key of the invitation codes' hashes (default: derived from SECRET_KEY; changing it
                     invalidates every printed card)
 PROXY_FIX_HOPS      number of reverse proxies in front (their X-Forwarded-For is trusted); default 0
+TRUSTED_HOSTS       comma-separated host names the app answers to (default: any; set it in production)
 CJK_FONT_PATH       a CJK font for PDFs (default: the bundled WenQuanYi Micro Hei)
 BABEL_DEFAULT_TIMEZONE  time zone of dates shown and e-mailed (default Asia/Shanghai)
 NOTIFY_MAX_ATTEMPTS     tries before a notice is marked failed (default 8)
@@ -59,6 +60,7 @@ class Config:
     CODE_KEY = os.environ.get("CODE_KEY", "")
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     CJK_FONT_PATH = os.environ.get("CJK_FONT_PATH", "")
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
     BABEL_DEFAULT_TIMEZONE = os.environ.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "8"))
     NOTIFY_BACKOFF_BASE_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_BASE_SECONDS", "30"))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask
+from flask import Response
 from flask import render_template
+from flask import request
+from flask.globals import request_ctx
 
 
 class ConsultError(Exception):
@@ -16,9 +20,16 @@ class NotFound(ConsultError):
     """The thing does not exist, or this person may not know that it does."""
 
 
+def _can_build_urls() -> bool:
+    return request_ctx.url_adapter is not None
+
+
 def register(app: Flask) -> None:
     def page(code: int) -> Any:
         def handler(error: Exception) -> Any:
+            if request.url_rule is None and not _can_build_urls():
+                # e.g. an untrusted Host: no page can be built for it, so answer in plain words
+                return Response(f"{code} {HTTPStatus(code).phrase}\n", code, mimetype="text/plain")
             return render_template(f"errors/{code}.html"), code
 
         return handler
