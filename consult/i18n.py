@@ -19,6 +19,17 @@ LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 bp = Blueprint("i18n", __name__)
 
 
+#: what a visitor chose about the display; kept when a sign-in starts a fresh session
+PREFERENCES = ("lang", "large_type")
+
+
+def fresh_session() -> None:
+    """Drop everything the session held (a new session at every sign-in), but the display preferences."""
+    kept = {key: session[key] for key in PREFERENCES if key in session}
+    session.clear()
+    session.update(kept)
+
+
 def select_locale() -> str:
     """The user's own choice, then the session's, then the browser's, then the default (zh_CN).
 
@@ -43,10 +54,18 @@ def html_lang(locale: str) -> str:
 def inject_locale() -> dict[str, Any]:
     locale = select_locale()
     return {
+        "large_type": bool(session.get("large_type")),
         "current_locale": locale,
         "html_lang": html_lang(locale),
         "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]],
     }
+
+
+@bp.post("/display/large-type")
+def toggle_large_type() -> Any:
+    """Large type on or off, remembered for the session; works without JavaScript."""
+    session["large_type"] = not session.get("large_type")
+    return redirect(local_target(request.form.get("next"), default="/"))
 
 
 @bp.post("/lang/<code>")

@@ -20,6 +20,7 @@ from consult.auth.forms import LoginForm
 from consult.auth.services import authenticate
 from consult.auth.services import end_sessions
 from consult.extensions import db
+from consult.i18n import fresh_session
 from consult.safety import local_target
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -35,10 +36,7 @@ def login() -> Any:
         if user is None:
             form.password.errors.append(_("E-mail or password is wrong."))
         else:
-            lang = session.get("lang")
-            session.clear()  # a fresh session at login
-            if lang:
-                session["lang"] = lang
+            fresh_session()
             login_user(user)
             record(f"user:{user.id}", "user.login")
             db.session.commit()

@@ -16,6 +16,7 @@ from flask import url_for
 
 from consult.db import utcnow
 from consult.extensions import db
+from consult.i18n import fresh_session
 from consult.residents.models import Invitation
 from consult.residents.rules import session_valid
 
@@ -24,10 +25,7 @@ SESSION_KEY = "resident"
 
 def start_resident_session(invitation: Invitation, now: datetime) -> None:
     """A fresh session for this resident: whatever the browser held before is dropped."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    fresh_session()
     session[SESSION_KEY] = {"id": invitation.id, "since": now.isoformat()}
     session.permanent = True
 
