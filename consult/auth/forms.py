@@ -1,11 +1,49 @@
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms import PasswordField
+from wtforms import SelectChoice
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms.validators import EqualTo
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
+
+from consult.auth.models import Role
 
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=200)])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=200)])
+    new = PasswordField(_l("New password"), validators=[InputRequired(), Length(min=10, max=200)])
+    again = PasswordField(
+        _l("New password again"),
+        validators=[InputRequired(), EqualTo("new", _l("The two passwords differ."))],
+    )
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[])
+    street = SelectField(_l("Street (community workers only)"), choices=[])
+    password = PasswordField(_l("First password"), validators=[InputRequired(), Length(min=10, max=200)])
+
+    def __init__(self, *args: Any, streets: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = [SelectChoice(r.value, ROLE_LABELS[r]) for r in Role]
+        self.street.choices = [SelectChoice("", _l("None")), *[SelectChoice(str(i), n) for i, n in streets]]
+
+
+ROLE_LABELS = {
+    Role.WORKER: _l("Community worker"),
+    Role.EXPERT: _l("Expert"),
+    Role.REVIEWER: _l("District reviewer"),
+    Role.ADMIN: _l("Administrator"),
+}

@@ -7,6 +7,7 @@ import contextlib
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from consult.audit.services import record
@@ -101,3 +102,39 @@ def create_user(
         street=street.name if street else None,
     )
     return user
+
+
+def change_password(user: User, current: str, new: str, actor: str) -> None:
+    """A new password; every other session of this user ends (the caller signs the user in again)."""
+    if not password_matches(user, current):
+        raise AccountError(_l("The current password is wrong."))
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise AccountError(_l("The new password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+    record(actor, "user.password_changed", user_id=user.id)
+
+
+def set_active(user: User, active: bool, actor: str) -> None:
+    """Disable (or enable again) an account; a disabled user's sessions end at once."""
+    user.active = active
+    end_sessions(user)
+    record(actor, "user.enabled" if active else "user.disabled", user_id=user.id)
+
+
+def sign_out_everywhere(user: User, actor: str) -> None:
+    end_sessions(user)
+    record(actor, "user.signed_out_everywhere", user_id=user.id)
+
+
+def set_role(user: User, role: Role, street: Street | None, actor: str) -> None:
+    """A new role (and street for a worker); the user's sessions end so that no page keeps old rights."""
+    if role is Role.WORKER and street is None:
+        raise AccountError(_l("A community worker belongs to a street."))
+    if role is not Role.WORKER:
+        street = None
+    user.role, user.street = role, street
+    end_sessions(user)
+    record(
+        actor, "user.role_changed", user_id=user.id, role=role.value, street=street.name if street else None
+    )

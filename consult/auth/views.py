@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
+from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -14,11 +15,25 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
+from sqlalchemy import select
 
 from consult.audit.services import record
+from consult.auth.decorators import role_required
+from consult.auth.forms import ROLE_LABELS
 from consult.auth.forms import LoginForm
+from consult.auth.forms import PasswordForm
+from consult.auth.forms import UserForm
+from consult.auth.models import Role
+from consult.auth.models import User
+from consult.auth.services import AccountError
 from consult.auth.services import authenticate
+from consult.auth.services import change_password
+from consult.auth.services import create_user
 from consult.auth.services import end_sessions
+from consult.auth.services import set_active
+from consult.auth.services import set_role
+from consult.auth.services import sign_out_everywhere
+from consult.compounds.models import Street
 from consult.extensions import db
 from consult.i18n import fresh_session
 from consult.safety import local_target
@@ -53,3 +68,109 @@ def logout() -> Any:
     session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> Any:
+    """Change one's own password; every other session of the account ends."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(
+                current_user, form.current.data or "", form.new.data or "", f"user:{current_user.id}"
+            )
+        except AccountError as error:
+            db.session.rollback()
+            form.current.errors.append(str(error))
+        else:
+            db.session.commit()
+            user = current_user._get_current_object()  # the account itself, not the proxy to it
+            fresh_session()
+            login_user(user)  # this session goes on with the new token
+            flash(_("Your password is changed. Other sessions of your account have ended."), "success")
+            return redirect(url_for("compounds.dashboard"))
+    return render_template("auth/password.html", form=form)
+
+
+# --- administrators: staff accounts
+
+
+def _streets() -> list[tuple[int, str]]:
+    return [(s.id, s.name) for s in db.session.scalars(select(Street).order_by(Street.name))]
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def users() -> Any:
+    form = UserForm(streets=_streets())
+    if form.validate_on_submit():
+        street = db.session.get(Street, int(form.street.data)) if form.street.data else None
+        try:
+            create_user(
+                form.email.data or "",
+                form.name.data or "",
+                form.password.data or "",
+                Role(form.role.data),
+                street,
+                actor=f"user:{current_user.id}",
+            )
+        except AccountError as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("The account is created."), "success")
+            return redirect(url_for("auth.users"))
+    accounts = db.session.scalars(select(User).order_by(User.role, User.email)).all()
+    return render_template(
+        "admin/users.html", users=accounts, form=form, role_labels=ROLE_LABELS, streets=_streets()
+    )
+
+
+@bp.post("/users/<int:user_id>/<any(disable,enable,'sign-out'):what>")
+@role_required(Role.ADMIN)
+def user_action(user_id: int, what: str) -> Any:
+    user = _user_or_404(user_id)
+    actor = f"user:{current_user.id}"
+    if user.id == current_user.id and what == "disable":
+        flash(_("You cannot disable your own account."), "error")
+        return redirect(url_for("auth.users"))
+    if what == "sign-out":
+        sign_out_everywhere(user, actor)
+    else:
+        set_active(user, what == "enable", actor)
+    db.session.commit()
+    flash(_("Done: %(email)s.", email=user.email), "success")
+    return redirect(url_for("auth.users"))
+
+
+@bp.post("/users/<int:user_id>/role")
+@role_required(Role.ADMIN)
+def user_role(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    role = request.form.get("role", "")
+    street_id = request.form.get("street", type=int)
+    if role not in {r.value for r in Role}:
+        abort(400)
+    try:
+        set_role(
+            user,
+            Role(role),
+            db.session.get(Street, street_id) if street_id else None,
+            f"user:{current_user.id}",
+        )
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Done: %(email)s.", email=user.email), "success")
+    return redirect(url_for("auth.users"))
