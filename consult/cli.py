@@ -141,6 +141,43 @@ def audit_verify() -> None:
     click.echo(f"{check.entries} entries, chain intact. Head: {check.head}")
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Write a copy of the database to FILE (the app may keep running)."""
+    from consult.backup import backup
+
+    db.session.remove()
+    try:
+        backup(db.engine.url.render_as_string(hide_password=False), file)
+    except ConsultError as error:
+        fail(str(error))
+    click.echo(f"Backup written to {file}.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm that the database's content is replaced.")
+def restore_command(file: Path, yes: bool) -> None:
+    """Replace the database's content by the backup in FILE; then check the audit chain."""
+    from consult.audit.services import verify_chain
+    from consult.backup import restore
+
+    if not yes:
+        fail("restoring replaces everything in the database; add --yes to go on")
+    url = db.engine.url.render_as_string(hide_password=False)
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        restore(file, url)
+    except ConsultError as error:
+        fail(str(error))
+    check = verify_chain()
+    if not check.ok:
+        fail(f"restored, but the audit chain is broken at entry {check.broken_id}")
+    click.echo(f"Restored from {file}: {check.entries} audit entries, head {check.head}.")
+
+
 @click.group("translate")
 def translate() -> None:
     """Message catalogues: extract, update, compile."""
@@ -205,6 +242,8 @@ def register(app: Flask) -> None:
         create_compound_command,
         import_roster_command,
         audit,
+        backup_command,
+        restore_command,
         translate,
         *notify_commands,
     ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -11,8 +12,10 @@ import pytest
 from flask import Flask
 from flask import g
 from flask_babel import refresh as refresh_locale
+from sqlalchemy import create_engine
 from sqlalchemy import delete
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from consult import create_app
 from consult.audit.models import SQLITE_TRIGGERS
@@ -24,6 +27,7 @@ from consult.compounds.models import Street
 from consult.compounds.services import create_compound as make_compound
 from consult.compounds.services import ensure_district
 from consult.compounds.services import ensure_street
+from consult.config import database_url
 from consult.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite://"
@@ -34,7 +38,7 @@ def pytest_report_header() -> str:
     return f"database: {TEST_DATABASE_URL.split('@')[-1]}"
 
 
-def test_config(**extra: Any) -> dict[str, Any]:
+def app_config(**extra: Any) -> dict[str, Any]:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
@@ -67,7 +71,7 @@ def empty_database() -> None:
 @pytest.fixture
 def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
     marker = request.node.get_closest_marker("options")
-    app = create_app(test_config(**(marker.kwargs if marker else {})))
+    app = create_app(app_config(**(marker.kwargs if marker else {})))
 
     @app.before_request
     def forget_cached_user() -> None:
@@ -162,3 +166,31 @@ def dec(value: str) -> Decimal:
 @pytest.fixture
 def runner(app: Flask) -> Any:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def scratch_database(tmp_path):
+    """Makes brand-new empty databases of the kind the suite runs on (an SQLite file, or a PostgreSQL
+    database on the server of DATABASE_URL), and drops them afterwards."""
+    made: list[str] = []
+    server = os.environ.get("DATABASE_URL", "")
+    admin = None
+    if server.startswith("postgres"):
+        url = make_url(database_url(server))
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+    def _make() -> str:
+        if admin is None:
+            return f"sqlite:///{tmp_path}/scratch{len(made)}.sqlite"
+        name = f"tongxin_scratch_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return make_url(database_url(server)).set(database=name).render_as_string(hide_password=False)
+
+    yield _make
+    if admin is not None:
+        with admin.connect() as conn:
+            for name in made:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -138,7 +138,7 @@ def test_messages_render_outside_a_request():
     from flask_babel import lazy_gettext as _l
 
     from consult import create_app
-    from tests.conftest import test_config
+    from tests.conftest import app_config
 
-    with create_app(test_config()).app_context():
+    with create_app(app_config()).app_context():
         assert str(_l("Missing value.")) == "这里不能空着。"

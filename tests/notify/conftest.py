@@ -23,7 +23,7 @@ from consult.notify.mailer import get_mailer
 from consult.notify.services import enqueue
 from tests.conftest import TEST_DATABASE_URL
 from tests.conftest import empty_database
-from tests.conftest import test_config
+from tests.conftest import app_config
 
 API_KEY = "SG.test-key"
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
@@ -169,7 +169,7 @@ def shared_db_url(tmp_path) -> str:
 @pytest.fixture
 def shared_app(shared_db_url: str) -> Iterator[Flask]:
     """An app (with its own app context) on ``shared_db_url``, emptied before and after."""
-    app = create_app(test_config(SQLALCHEMY_DATABASE_URI=shared_db_url))
+    app = create_app(app_config(SQLALCHEMY_DATABASE_URI=shared_db_url))
     with app.app_context():
         db.create_all()
         empty_database()

@@ -25,7 +25,7 @@ from consult.residents.cards import cards_pdf
 from consult.residents.cards import poster_html
 from consult.residents.cards import poster_pdf
 from consult.residents.qr import qr_svg
-from tests.conftest import test_config as config_for_tests
+from tests.conftest import app_config as config_for_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "cards"
