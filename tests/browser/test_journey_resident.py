@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,8 @@ ROSTER = (
 )
 
 
-def test_resident_comes_in_with_the_code_on_the_card(page: Any, data: Flask) -> None:
+def test_resident_comes_in_with_the_code_on_the_card(page: Any, data: Flask, caplog: Any) -> None:
+    caplog.set_level(logging.DEBUG)
     street = ensure_street(ensure_district("青羊区"), "草堂街道")
     compound = create_compound(street, "芳邻路2号小区")
     apply_rows(compound, parse_roster(ROSTER.encode()), "test")
@@ -55,3 +57,10 @@ def test_resident_comes_in_with_the_code_on_the_card(page: Any, data: Flask) -> 
     assert page.get_by_role("heading", name="现在可以参与的事项").is_visible()
     screenshot(page, "13-resident-home")
     assert_accessible(page)
+
+    page.goto(f"/r/{card.token}")  # the card's link itself, as a scan would open it
+    assert page.url.endswith("/me")
+    logged = caplog.text
+    assert "/r/[redacted]" in logged  # the request was logged, without its token
+    for secret in (card.token, card.code, card.printed_code, "陈秀英", "13811112222"):
+        assert secret not in logged
