@@ -15,6 +15,8 @@ RATELIMIT_STORAGE_URI  where attempt counters live: memory:// (default, one proc
 RESIDENT_CODE_LIMIT    wrong-code attempts allowed per client (default "10 per 15 minutes")
 RESIDENT_COMPOUND_LIMIT  wrong-code attempts allowed per compound's code page (default "60 per hour")
 RESIDENT_SESSION_HOURS how long a resident stays signed in after scanning a card (default 12)
+DATA_KEY            key (32 bytes, base64) that encrypts phone numbers and e-mails at rest (default:
+                    derived from SECRET_KEY; changing it makes stored contact details unreadable)
 CODE_KEY            key of the invitation codes' hashes (default: derived from SECRET_KEY; changing it
                     invalidates every printed card)
 PROXY_FIX_HOPS      number of reverse proxies in front (their X-Forwarded-For is trusted); default 0
@@ -58,6 +60,7 @@ class Config:
     RESIDENT_COMPOUND_LIMIT = os.environ.get("RESIDENT_COMPOUND_LIMIT", "60 per hour")
     RESIDENT_SESSION_HOURS = int(os.environ.get("RESIDENT_SESSION_HOURS", "12"))
     CODE_KEY = os.environ.get("CODE_KEY", "")
+    DATA_KEY = os.environ.get("DATA_KEY", "")
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     CJK_FONT_PATH = os.environ.get("CJK_FONT_PATH", "")
     TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None

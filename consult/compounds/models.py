@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+from consult.crypto import EncryptedString
 from consult.db import utcnow
 from consult.extensions import db
 
@@ -166,8 +167,8 @@ class Owner(db.Model):
     kind: Mapped[OwnerKind] = mapped_column(str_enum(OwnerKind), default=OwnerKind.PERSON)
     name: Mapped[str] = mapped_column(String(100))
     co_owners: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(EncryptedString)  # encrypted at rest
+    email: Mapped[str | None] = mapped_column(EncryptedString)
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
 
     compound: Mapped[Compound] = relationship(back_populates="owners")
@@ -182,7 +183,7 @@ class Occupant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     dwelling_id: Mapped[int] = mapped_column(ForeignKey("dwelling.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(EncryptedString)  # encrypted at rest
+    email: Mapped[str | None] = mapped_column(EncryptedString)
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     dwelling: Mapped[Dwelling] = relationship(back_populates="occupants")
