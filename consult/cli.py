@@ -123,6 +123,36 @@ def import_roster_command(compound: str, file: Path, dry_run: bool) -> None:
         click.echo(f"  {plan.dwellings_not_in_file} dwellings already recorded are not in this file; kept.")
 
 
+@click.command("cards")
+@click.argument("compound")
+@click.option("--building", help="Only this building's residents.")
+@click.option("--unit", help="Only this unit of the building.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def cards_command(compound: str, building: str | None, unit: str | None, out: Path) -> None:
+    """Print invitation cards (A4 PDF, 8 a page) for COMPOUND; these residents' earlier cards stop working."""
+    from consult.compounds.services import find_compound
+    from consult.db import utcnow
+    from consult.residents.cards import cards_pdf
+    from consult.residents.services import card_for
+    from consult.residents.services import card_people
+    from consult.residents.services import issue_cards
+
+    if unit and not building:
+        fail("--unit needs --building")
+    try:
+        target = find_compound(compound)
+    except ConsultError as error:
+        fail(str(error))
+    people = card_people(target, building, unit)
+    if not people:
+        fail("nobody is registered there yet: import the roster first")
+    issued = issue_cards(people, target, "cli", utcnow())
+    pdf = cards_pdf([card_for(i, target.name) for i in issued], target.name)
+    out.write_bytes(pdf)
+    db.session.commit()
+    click.echo(f"{len(issued)} cards for {target.name} written to {out}.")
+
+
 @click.group("audit")
 def audit() -> None:
     """The tamper-evident audit log."""
@@ -235,16 +265,19 @@ def translate_compile() -> None:
 
 def register(app: Flask) -> None:
     from consult.notify.cli import commands as notify_commands
+    from consult.voting.cli import commands as voting_commands
 
     for command in (
         seed_demo,
         create_user_command,
         create_compound_command,
         import_roster_command,
+        cards_command,
         audit,
         backup_command,
         restore_command,
         translate,
         *notify_commands,
+        *voting_commands,
     ):
         app.cli.add_command(command)

@@ -18,6 +18,7 @@ from consult.compounds.models import Occupant
 from consult.compounds.models import Owner
 from consult.compounds.models import StairUnit
 from consult.extensions import db
+from consult.residents.cards import Card
 from consult.residents.models import Invitation
 from consult.residents.models import PrivacyAcknowledgement
 from consult.residents.models import RevokeReason
@@ -234,4 +235,19 @@ def acknowledge_privacy(invitation: Invitation, now: datetime) -> None:
         "privacy.acknowledged",
         invitation.compound_id,
         version=PRIVACY_NOTICE_VERSION,
+    )
+
+
+def card_for(issued: IssuedCard, compound_name: str) -> Card:
+    """What is printed on one card, in the resident's language, with links from the configured BASE_URL."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    locale = issued.person.locale
+    return Card(
+        compound=compound_name,
+        place=issued.person.place(locale),
+        url=f"{base}/r/{issued.token}",
+        code=issued.printed_code,
+        code_url=f"{base}/code",
+        locale=locale,
+        occupant=issued.person.occupant is not None,
     )

@@ -28,7 +28,6 @@ from consult.residents.access import current_invitation
 from consult.residents.access import end_resident_session
 from consult.residents.access import resident_required
 from consult.residents.access import start_resident_session
-from consult.residents.cards import Card
 from consult.residents.cards import cards_html
 from consult.residents.cards import cards_pdf
 from consult.residents.forms import CardSheetForm
@@ -39,6 +38,7 @@ from consult.residents.rules import looks_like_token
 from consult.residents.rules import read_code
 from consult.residents.services import IssuedCard
 from consult.residents.services import acknowledge_privacy
+from consult.residents.services import card_for
 from consult.residents.services import card_people
 from consult.residents.services import find_by_code
 from consult.residents.services import find_by_token
@@ -174,20 +174,6 @@ def leave() -> Any:
 
 
 # --- community workers: printing cards, revoking a lost one
-
-
-def card_for(issued: IssuedCard, compound_name: str) -> Card:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    locale = issued.person.locale
-    return Card(
-        compound=compound_name,
-        place=issued.person.place(locale),
-        url=f"{base}/r/{issued.token}",
-        code=issued.printed_code,
-        code_url=f"{base}/code",
-        locale=locale,
-        occupant=issued.person.occupant is not None,
-    )
 
 
 def _send_cards(compound: Any, issued: list[IssuedCard], output: str, title: str) -> Any:

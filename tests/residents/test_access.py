@@ -361,3 +361,16 @@ def test_attempt_counters_can_live_in_redis(app, client, cards):
     assert blocked.status_code == 429
     keys = redis.Redis.from_url(app.config["RATELIMIT_STORAGE_URI"]).keys(f"*{address}*")
     assert keys, "the counter is kept in Redis"
+
+
+def test_cards_command_writes_the_same_sheets(app, runner, compound, people, tmp_path):
+    out = tmp_path / "cards.pdf"
+    result = runner.invoke(args=["cards", compound.name, "--building", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 cards" in result.output
+    urls = decode_pdf(out.read_bytes())
+    assert len(urls) == 2
+    assert all(u.startswith("http://127.0.0.1:5000/r/") for u in urls)
+    assert db.session.scalar(select(db.func.count(Invitation.id)).where(Invitation.revoked_at.is_(None))) == 2
+    refused = runner.invoke(args=["cards", compound.name, "--unit", "1", "--out", str(out)])
+    assert refused.exit_code == 1
