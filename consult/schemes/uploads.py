@@ -1,0 +1,233 @@
+"""Documents of a scheme: PDF drawings and JPEG/PNG pictures, checked by what they contain.
+
+A file's name and its declared type count for nothing: the type is read from the first bytes. A PDF must
+begin with ``%PDF-`` and end with ``%%EOF``. A picture is opened with Pillow (restricted to its format),
+its size is checked before a single pixel is decoded, it is verified and fully decoded, and then encoded
+anew, which leaves every EXIF, XMP, ICC and text block behind (a phone photo's position and camera go
+with them). Files are stored under random names, never under the name they came with.
+
+Settings (``app.config``; these defaults when absent):
+
+UPLOAD_FOLDER       where documents are stored (default ``instance/uploads``; a relative path is taken
+                    from the project folder, the parent of ``instance/``); created when missing
+UPLOAD_MAX_BYTES    largest document accepted, in bytes (default 10 MiB)
+UPLOAD_MAX_PIXELS   largest picture accepted, in pixels (width × height; default 40 million)
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import os
+import re
+import secrets
+import unicodedata
+import warnings
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import Image
+from PIL import ImageOps
+
+from consult.errors import ConsultError
+
+DEFAULT_FOLDER = "instance/uploads"
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_PIXELS = 40_000_000
+
+PDF_MAGIC = b"%PDF-"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
+#: how far from the end a PDF's ``%%EOF`` may be (some writers add a few bytes after it)
+PDF_TAIL = 1024
+#: stored names: 32 hex digits and the extension of the type found
+STORED_NAME = re.compile(r"[0-9a-f]{32}\.(pdf|jpg|png)")
+
+
+class DocumentKind(enum.StrEnum):
+    PDF = "pdf"
+    JPEG = "jpeg"
+    PNG = "png"
+
+    @property
+    def mimetype(self) -> str:
+        return {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}[self.value]
+
+    @property
+    def extension(self) -> str:
+        return {"pdf": ".pdf", "jpeg": ".jpg", "png": ".png"}[self.value]
+
+    @property
+    def is_image(self) -> bool:
+        return self is not DocumentKind.PDF
+
+
+class UploadRejected(ConsultError):
+    """The file is not accepted; the message says why, to the person who sent it."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A file that passed the checks, as it will be stored (pictures re-encoded)."""
+
+    kind: DocumentKind
+    data: bytes
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def sniff(data: bytes) -> DocumentKind | None:
+    """The type of a file by its first bytes, or None when it is none of ours."""
+    if data.startswith(PDF_MAGIC):
+        return DocumentKind.PDF
+    if data.startswith(PNG_MAGIC):
+        return DocumentKind.PNG
+    if data.startswith(JPEG_MAGIC):
+        return DocumentKind.JPEG
+    return None
+
+
+def check_upload(data: bytes, max_bytes: int, max_pixels: int) -> CheckedFile:
+    """The file as it will be stored, or UploadRejected with the reason."""
+    if not data:
+        raise UploadRejected(_l("The file is empty."))
+    if len(data) > max_bytes:
+        raise UploadRejected(_l("The file is too large: at most %(size)s MB.", size=megabytes(max_bytes)))
+    kind = sniff(data)
+    if kind is None:
+        raise UploadRejected(_l("Only PDF, JPEG and PNG files are accepted."))
+    if kind is DocumentKind.PDF:
+        if b"%%EOF" not in data[-PDF_TAIL:]:
+            raise UploadRejected(_l("The PDF file is damaged or incomplete."))
+        return CheckedFile(kind, data)
+    return clean_image(data, kind, max_pixels)
+
+
+#: the only Pillow plugin a picture may be read with (a phone's multi-picture JPEG opens as MPO through the
+#: JPEG plugin; its first picture is kept)
+PILLOW_FORMATS = {DocumentKind.JPEG: ("JPEG",), DocumentKind.PNG: ("PNG",)}
+
+
+def clean_image(data: bytes, kind: DocumentKind, max_pixels: int) -> CheckedFile:
+    """Open, verify, decode and encode the picture again: the same pixels, no metadata."""
+    formats = PILLOW_FORMATS[kind]
+    too_large = UploadRejected(
+        _l("The picture is too large: at most %(count)s million pixels.", count=max_pixels // 1_000_000)
+    )
+    damaged = UploadRejected(_l("The picture cannot be read; it may be damaged."))
+    with warnings.catch_warnings():
+        # Pillow warns, then refuses, on pictures that decompress to enormous sizes (pixel bombs)
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(BytesIO(data), formats=formats) as probe:
+                width, height = probe.size
+                if width * height > max_pixels:
+                    raise too_large
+                probe.verify()
+            with Image.open(BytesIO(data), formats=formats) as picture:
+                picture.load()
+                clean = _without_metadata(picture, kind)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise too_large from None
+        except UploadRejected:
+            raise
+        except Exception:  # whatever a hostile file makes the decoder raise, it is not a picture we keep
+            raise damaged from None
+    out = BytesIO()
+    if kind is DocumentKind.JPEG:
+        clean.save(out, "JPEG", quality=90)
+    else:
+        clean.save(out, "PNG", optimize=True)
+    return CheckedFile(kind, out.getvalue(), clean.width, clean.height)
+
+
+def _without_metadata(picture: Image.Image, kind: DocumentKind) -> Image.Image:
+    """The pixels in a new image that carries nothing else (its ``info`` is empty)."""
+    if kind is DocumentKind.JPEG:
+        # the EXIF orientation goes with the EXIF block: turn the pixels the way the camera meant
+        picture = ImageOps.exif_transpose(picture)
+        if picture.mode not in ("L", "RGB", "CMYK"):
+            picture = picture.convert("RGB")
+    elif picture.mode == "P" or (picture.mode not in ("LA", "RGBA") and "transparency" in picture.info):
+        picture = picture.convert("RGBA" if "transparency" in picture.info else "RGB")
+    elif picture.mode not in ("1", "L", "LA", "RGB", "RGBA", "I;16"):
+        picture = picture.convert("RGBA")
+    return Image.frombytes(picture.mode, picture.size, picture.tobytes())
+
+
+def megabytes(size: int) -> str:
+    """10485760 → "10"; 1572864 → "1.5"."""
+    value = size / (1024 * 1024)
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def display_name(filename: str, kind: DocumentKind) -> str:
+    """The name a document is shown and downloaded under: no folders, no control characters, at most
+    100 characters, and the extension of the type actually found ("屋面.PDF" → "屋面.pdf")."""
+    name = unicodedata.normalize("NFC", filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip().strip(".")
+    stem = name.rsplit(".", 1)[0].strip() if "." in name else name
+    stem = stem[:100].strip() or "document"
+    return stem + kind.extension
+
+
+# --- the folder (needs the app)
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def max_pixels() -> int:
+    return int(current_app.config.get("UPLOAD_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+
+
+def upload_folder() -> Path:
+    """The folder of stored documents, created when missing."""
+    configured = Path(current_app.config.get("UPLOAD_FOLDER") or DEFAULT_FOLDER)
+    if not configured.is_absolute():
+        configured = Path(current_app.instance_path).parent / configured
+    configured.mkdir(parents=True, exist_ok=True)
+    return configured
+
+
+def store(checked: CheckedFile) -> str:
+    """Write the file under a new random name (atomically) and return that name."""
+    folder = upload_folder()
+    name = secrets.token_hex(16) + checked.kind.extension
+    partial = folder / f".{name}.part"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(checked.data)
+        os.replace(partial, folder / name)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return name
+
+
+def stored_path(stored_name: str) -> Path | None:
+    """Where a stored document is, or None for a name that is not one of ours."""
+    if not STORED_NAME.fullmatch(stored_name):
+        return None
+    path = upload_folder() / stored_name
+    return path if path.is_file() else None
+
+
+def discard(stored_name: str) -> None:
+    path = stored_path(stored_name)
+    if path is not None:
+        path.unlink(missing_ok=True)
