@@ -79,6 +79,7 @@ def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
         # resident's cached invitation and Flask-Babel's cached locale would outlive their request.
         g.pop("_login_user", None)
         g.pop("resident_invitation", None)
+        g.pop("csrf_token", None)
         refresh_locale()
 
     with app.app_context():

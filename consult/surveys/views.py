@@ -1,0 +1,505 @@
+"""Pages of the needs survey: the workers' builder and results (with the decisions and publishing), the
+resident's answer page and needs list, and the public needs list (aggregates only)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from dataclasses import field
+from fractions import Fraction
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from consult.auth.decorators import role_required
+from consult.auth.models import Role
+from consult.compounds.models import Compound
+from consult.compounds.services import get_compound_for
+from consult.db import utcnow
+from consult.errors import NotFound
+from consult.extensions import db
+from consult.residents.access import current_invitation
+from consult.residents.access import resident_required
+from consult.residents.services import has_acknowledged_privacy
+from consult.rounds.models import Round
+from consult.rounds.rules import Action
+from consult.rounds.rules import RoundKind
+from consult.rounds.rules import RoundState
+from consult.rounds.rules import TransitionRefused
+from consult.rounds.services import apply
+from consult.rounds.services import participation
+from consult.surveys import services
+from consult.surveys.catalogue import category_label
+from consult.surveys.charts import BarRow
+from consult.surveys.charts import share_bar
+from consult.surveys.forms import DecisionForm
+from consult.surveys.forms import QuestionForm
+from consult.surveys.forms import answer_form
+from consult.surveys.models import NeedDecision
+from consult.surveys.models import Survey
+from consult.surveys.models import SurveyAnswer
+from consult.surveys.rules import DECISION_LABELS
+from consult.surveys.rules import QUESTION_KIND_LABELS
+from consult.surveys.rules import WILLINGNESS_LABELS
+from consult.surveys.rules import Decision
+from consult.surveys.rules import NeedRow
+from consult.surveys.rules import NeedsList
+from consult.surveys.rules import QuestionKind
+from consult.surveys.rules import Willingness
+from consult.surveys.rules import WillingnessTally
+from consult.surveys.rules import percent_text
+from consult.surveys.rules import top_codes
+
+bp = Blueprint("surveys", __name__)
+
+STAFF_READ = (Role.WORKER, Role.REVIEWER, Role.ADMIN)
+STAFF_EDIT = (Role.WORKER, Role.ADMIN)
+#: resident pages: personal, never cached, their address never sent to another site
+RESIDENT_ENDPOINTS = {"surveys.answer", "surveys.resident_needs"}
+
+
+@bp.after_request
+def private_page(response: Response) -> Response:
+    """Every page here but the public needs list is personal or for staff: never cached."""
+    if request.endpoint != "surveys.public_needs":
+        response.headers["Cache-Control"] = "no-store"
+    if request.endpoint in RESIDENT_ENDPOINTS:
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+def _actor() -> str:
+    return f"user:{current_user.id}"
+
+
+# --- what the needs list pages show
+
+
+@dataclass
+class NeedLine:
+    code: str
+    name: str
+    count: int
+    share: str
+    rank: int
+    tied: bool
+    top: bool
+    decision: NeedDecision | None
+
+
+@dataclass
+class CategoryView:
+    label: str
+    lines: list[NeedLine]
+    bars: list[BarRow]
+
+
+@dataclass
+class WillingnessLine:
+    label: str
+    count: int
+    share: str
+    share_of_dwellings: str
+
+
+@dataclass
+class NeedsView:
+    respondents: int
+    naming: int
+    dwellings: int
+    hazards: list[tuple[str, int]]
+    categories: list[CategoryView]
+    willingness: list[WillingnessLine]
+    willingness_bars: list[BarRow]
+    decided: int = 0
+    top: int = 0
+    lines: list[NeedLine] = field(default_factory=list)
+
+
+def needs_view(survey: Survey, needs: NeedsList, tally: WillingnessTally, locale: str) -> NeedsView:
+    names = {i.code: i.name(locale) for i in survey.items}
+    decisions = services.decisions_of(survey)
+    top = set(top_codes(needs))
+    categories = []
+    all_lines = []
+    for category, rows in needs.by_category:
+        lines = [_line(row, names, row.code in top, decisions.get(row.code)) for row in rows]
+        all_lines.extend(lines)
+        bars = [share_bar(line.name, line.count, row.share) for line, row in zip(lines, rows, strict=True)]
+        categories.append(CategoryView(category_label(category), lines, bars))
+    willingness = [
+        WillingnessLine(
+            str(WILLINGNESS_LABELS[w]),
+            tally.count(w),
+            percent_text(tally.share(w)),
+            percent_text(tally.share_of_dwellings(w)),
+        )
+        for w in Willingness
+    ]
+    return NeedsView(
+        respondents=needs.respondents,
+        naming=needs.naming,
+        dwellings=tally.dwellings,
+        hazards=[(names[h.code], h.count) for h in needs.hazards],
+        categories=categories,
+        willingness=willingness,
+        willingness_bars=[
+            share_bar(str(WILLINGNESS_LABELS[w]), tally.count(w), tally.share(w)) for w in Willingness
+        ],
+        decided=sum(1 for code in top if code in decisions),
+        top=len(top),
+        lines=all_lines,
+    )
+
+
+def _line(row: NeedRow, names: dict[str, str], top: bool, decision: NeedDecision | None) -> NeedLine:
+    return NeedLine(
+        row.code, names[row.code], row.count, percent_text(row.share), row.rank, row.tied, top, decision
+    )
+
+
+# --- workers
+
+
+def _staff_round(compound_id: int, round_id: int) -> tuple[Compound, Round]:
+    try:
+        compound = get_compound_for(current_user, compound_id)
+    except NotFound:
+        abort(404)
+    round_ = db.session.get(Round, round_id)
+    if round_ is None or round_.compound_id != compound.id or round_.kind is not RoundKind.NEEDS:
+        abort(404)
+    return compound, round_
+
+
+def _staff_survey(compound_id: int, round_id: int) -> tuple[Compound, Round, Survey]:
+    compound, round_ = _staff_round(compound_id, round_id)
+    survey = services.survey_of(round_)
+    if survey is None:
+        abort(404)
+    return compound, round_, survey
+
+
+def _may_edit() -> bool:
+    return current_user.role in STAFF_EDIT
+
+
+def _builder_page(compound: Compound, round_: Round, form: QuestionForm) -> str:
+    survey = services.survey_of(round_)
+    return render_template(
+        "surveys/builder.html",
+        compound=compound,
+        round=round_,
+        survey=survey,
+        form=form,
+        may_edit=_may_edit(),
+        editable=survey is not None and services.is_editable(survey),
+        draft=round_.state is RoundState.DRAFT,
+        locale=_locale(),
+        kind_labels=QUESTION_KIND_LABELS,
+        safety=[i for i in survey.items if i.category.value == "safety"] if survey else [],
+        groups=_catalogue_groups(survey) if survey else [],
+    )
+
+
+def _catalogue_groups(survey: Survey) -> list[tuple[str, list[Any]]]:
+    groups: dict[str, list[Any]] = {}
+    for item in survey.items:
+        if item.category.value != "safety":
+            groups.setdefault(category_label(item.category), []).append(item)
+    return list(groups.items())
+
+
+@bp.get("/compounds/<int:compound_id>/rounds/<int:round_id>/survey")
+@role_required(*STAFF_READ)
+def builder(compound_id: int, round_id: int) -> Any:
+    compound, round_ = _staff_round(compound_id, round_id)
+    return _builder_page(compound, round_, QuestionForm())
+
+
+@bp.post("/compounds/<int:compound_id>/rounds/<int:round_id>/survey/create")
+@role_required(*STAFF_EDIT)
+def create(compound_id: int, round_id: int) -> Any:
+    compound, round_ = _staff_round(compound_id, round_id)
+    try:
+        services.create_survey(round_, _actor(), utcnow())
+    except services.SurveyError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(
+            _("The survey is ready, with the catalogue of needs. Add your own questions if you need them."),
+            "success",
+        )
+    return redirect(url_for("surveys.builder", compound_id=compound.id, round_id=round_.id))
+
+
+@bp.post("/compounds/<int:compound_id>/rounds/<int:round_id>/survey/questions")
+@role_required(*STAFF_EDIT)
+def add_question(compound_id: int, round_id: int) -> Any:
+    compound, round_, survey = _staff_survey(compound_id, round_id)
+    form = QuestionForm()
+    if form.validate_on_submit():
+        try:
+            services.add_question(
+                survey,
+                QuestionKind(form.kind.data),
+                form.prompt_zh.data or "",
+                form.prompt_en.data,
+                form.options(),
+                bool(form.required.data),
+                _actor(),
+            )
+        except services.SurveyError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("The question is added."), "success")
+        return redirect(url_for("surveys.builder", compound_id=compound.id, round_id=round_.id))
+    return _builder_page(compound, round_, form), 422
+
+
+@bp.post("/compounds/<int:compound_id>/rounds/<int:round_id>/survey/questions/<int:question_id>/delete")
+@role_required(*STAFF_EDIT)
+def remove_question(compound_id: int, round_id: int, question_id: int) -> Any:
+    compound, round_, survey = _staff_survey(compound_id, round_id)
+    try:
+        services.remove_question(survey, question_id, _actor())
+    except services.SurveyError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("The question is removed."), "success")
+    return redirect(url_for("surveys.builder", compound_id=compound.id, round_id=round_.id))
+
+
+@dataclass
+class ExtraResult:
+    prompt: str
+    kind: QuestionKind
+    bars: list[BarRow]
+    texts: list[str]
+
+
+def _once_per_person(answers: list[SurveyAnswer], words: list[str]) -> list[str]:
+    """Residents' own words, each written once: an owner's answer is saved for each of their dwellings,
+    but they wrote it once."""
+    seen = set()
+    kept = []
+    for answer, text in zip(answers, words, strict=True):
+        key = (answer.owner_id, answer.occupant_id, text)
+        if text and key not in seen:
+            seen.add(key)
+            kept.append(text)
+    return kept
+
+
+def _extra_results(survey: Survey, answers: list[SurveyAnswer], locale: str) -> list[ExtraResult]:
+    results = []
+    for question in survey.questions:
+        key = str(question.id)
+        given = [a.extra[key] for a in answers if key in a.extra]
+        if question.kind is QuestionKind.TEXT:
+            texts = _once_per_person(answers, [str(a.extra.get(key, "")) for a in answers])
+            results.append(ExtraResult(question.prompt(locale), question.kind, [], texts))
+            continue
+        counts: Counter[int] = Counter()
+        for value in given:
+            counts.update(value if isinstance(value, list) else [value])
+        bars = [
+            share_bar(o.label(locale), counts[o.id], _share(counts[o.id], len(answers)))
+            for o in question.options
+        ]
+        results.append(ExtraResult(question.prompt(locale), question.kind, bars, []))
+    return results
+
+
+def _share(count: int, total: int) -> Fraction:
+    return Fraction(count, total) if total else Fraction(0)
+
+
+def _results_page(
+    compound: Compound, round_: Round, survey: Survey, failed: tuple[str, DecisionForm] | None = None
+) -> str:
+    locale = _locale()
+    answers = services.current_answers(survey)
+    view = needs_view(survey, services.needs_list(survey), services.willingness_tally(survey), locale)
+    forms = {}
+    for line in view.lines:
+        if failed is not None and failed[0] == line.code:
+            forms[line.code] = failed[1]
+            continue
+        data = (
+            {"decision": line.decision.decision.value, "reason": line.decision.reason}
+            if line.decision
+            else {}
+        )
+        forms[line.code] = DecisionForm(prefix=line.code, formdata=None, data=data)
+    return render_template(
+        "surveys/results.html",
+        compound=compound,
+        round=round_,
+        survey=survey,
+        view=view,
+        part=participation(round_),
+        extras=_extra_results(survey, answers, locale),
+        hazard_notes=_once_per_person(answers, [a.hazard_note for a in answers]),
+        forms=forms,
+        may_edit=_may_edit(),
+        may_decide=services.may_decide(survey) and _may_edit(),
+        decision_labels=DECISION_LABELS,
+        blocker=services.answer_blocker(round_) if round_.state is RoundState.CLOSED else None,
+    )
+
+
+@bp.get("/compounds/<int:compound_id>/rounds/<int:round_id>/survey/results")
+@role_required(*STAFF_READ)
+def results(compound_id: int, round_id: int) -> Any:
+    compound, round_ = _staff_round(compound_id, round_id)
+    survey = services.survey_of(round_)
+    if survey is None:  # nothing to show yet: the builder says so
+        return redirect(url_for("surveys.builder", compound_id=compound.id, round_id=round_.id))
+    return _results_page(compound, round_, survey)
+
+
+@bp.post("/compounds/<int:compound_id>/rounds/<int:round_id>/survey/decisions/<code>")
+@role_required(*STAFF_EDIT)
+def decide(compound_id: int, round_id: int, code: str) -> Any:
+    compound, round_, survey = _staff_survey(compound_id, round_id)
+    if code not in {i.code for i in survey.items}:
+        abort(404)
+    form = DecisionForm(prefix=code)
+    if form.validate_on_submit():
+        try:
+            services.record_decision(
+                survey, code, Decision(form.decision.data), form.reason.data or "", _actor(), utcnow()
+            )
+        except services.SurveyError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("The decision is recorded."), "success")
+        return redirect(
+            url_for("surveys.results", compound_id=compound.id, round_id=round_.id) + f"#need-{code}"
+        )
+    return _results_page(compound, round_, survey, (code, form)), 422
+
+
+@bp.post("/compounds/<int:compound_id>/rounds/<int:round_id>/survey/publish")
+@role_required(*STAFF_EDIT)
+def publish(compound_id: int, round_id: int) -> Any:
+    """Publish the needs list: the round's PUBLISH action, refused while a top need has no decision."""
+    compound, round_, _survey = _staff_survey(compound_id, round_id)
+    try:
+        apply(round_, Action.PUBLISH, _actor(), utcnow())
+    except TransitionRefused as refused:
+        db.session.rollback()
+        flash(str(refused.reason), "error")
+    else:
+        db.session.commit()
+        flash(_("The needs list is published."), "success")
+    return redirect(url_for("surveys.results", compound_id=compound.id, round_id=round_.id))
+
+
+# --- residents
+
+
+def _resident_round(round_id: int) -> tuple[Any, Round, Survey]:
+    invitation = current_invitation()
+    assert invitation is not None
+    round_ = db.session.get(Round, round_id)
+    if (
+        round_ is None
+        or round_.compound_id != invitation.compound_id
+        or round_.kind is not RoundKind.NEEDS
+        or round_.state is RoundState.DRAFT
+    ):
+        abort(404)
+    survey = services.survey_of(round_)
+    if survey is None:
+        abort(404)
+    return invitation, round_, survey
+
+
+@bp.route("/me/survey/<int:round_id>", methods=["GET", "POST"])
+@resident_required
+def answer(round_id: int) -> Any:
+    invitation, round_, survey = _resident_round(round_id)
+    if not has_acknowledged_privacy(invitation):
+        flash(_("Please read how we use your information first."), "info")
+        return redirect(url_for("residents.home"))
+    now = utcnow()
+    locale = _locale()
+    if not services.is_open(round_, now):
+        if request.method == "POST":
+            flash(_("This survey is closed: answers can no longer be given or changed."), "error")
+            return redirect(url_for("surveys.answer", round_id=round_.id))
+        published = round_.state in (RoundState.NOTICE, RoundState.DONE)
+        return render_template(
+            "surveys/closed.html", round=round_, compound=round_.compound, published=published
+        )
+    own = services.own_answer(survey, invitation) if request.method == "GET" else None
+    form = answer_form(survey, services.spec_of(survey), locale, answer=own)
+    if form.validate_on_submit():
+        try:
+            services.submit_answer(survey, invitation, form.values(), now)
+        except services.InvalidAnswer as invalid:
+            for name, problem in invalid.problems.items():
+                form[name].errors = [*form[name].errors, problem]
+        except services.SurveyError as error:
+            flash(str(error), "error")
+            return redirect(url_for("surveys.answer", round_id=round_.id))
+        else:
+            db.session.commit()
+            flash(_("Thank you. Your answer is saved. You can change it until the survey closes."), "success")
+            return redirect(url_for("residents.home"))
+    status = 422 if form.errors else 200
+    return render_template(
+        "surveys/answer.html",
+        form=form,
+        round=round_,
+        compound=round_.compound,
+        homes=services.household_status(survey, invitation, locale),
+        answered_before=own is not None,
+    ), status
+
+
+@bp.get("/me/needs/<int:round_id>")
+@resident_required
+def resident_needs(round_id: int) -> Any:
+    _invitation, round_, survey = _resident_round(round_id)
+    if round_.state not in (RoundState.NOTICE, RoundState.DONE):
+        abort(404)
+    view = needs_view(survey, services.needs_list(survey), services.willingness_tally(survey), _locale())
+    return render_template("surveys/resident_needs.html", compound=round_.compound, round=round_, view=view)
+
+
+# --- public
+
+
+@bp.get("/p/<int:compound_id>/needs")
+def public_needs(compound_id: int) -> Any:
+    """The published needs list of the compound: totals only, no name, no resident's words."""
+    compound = db.session.get(Compound, compound_id)
+    if compound is None:
+        abort(404)
+    round_ = services.published_needs_round(compound.id)
+    survey = services.survey_of(round_) if round_ is not None else None
+    view = None
+    if round_ is not None and survey is not None:
+        view = needs_view(survey, services.needs_list(survey), services.willingness_tally(survey), _locale())
+    return render_template("surveys/public_needs.html", compound=compound, round=round_, view=view)
