@@ -20,6 +20,9 @@ DATA_KEY            key (32 bytes, base64) that encrypts phone numbers and e-mai
 CODE_KEY            key of the invitation codes' hashes (default: derived from SECRET_KEY; changing it
                     invalidates every printed card)
 PROXY_FIX_HOPS      number of reverse proxies in front (their X-Forwarded-For is trusted); default 0
+STUCK_AFTER_DAYS    the district dashboard flags a compound this long in one stage (default 30)
+UPLOAD_FOLDER       where scheme documents and ballot photos are kept (default instance/uploads)
+UPLOAD_MAX_BYTES, UPLOAD_MAX_PIXELS  largest accepted document (10 MiB) and picture (40 million pixels)
 TRUSTED_HOSTS       comma-separated host names the app answers to (default: any; set it in production)
 CJK_FONT_PATH       a CJK font for PDFs (default: the bundled WenQuanYi Micro Hei)
 BABEL_DEFAULT_TIMEZONE  time zone of dates shown and e-mailed (default Asia/Shanghai)
@@ -63,6 +66,10 @@ class Config:
     DATA_KEY = os.environ.get("DATA_KEY", "")
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     CJK_FONT_PATH = os.environ.get("CJK_FONT_PATH", "")
+    STUCK_AFTER_DAYS = int(os.environ.get("STUCK_AFTER_DAYS", "30"))
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", "instance/uploads")
+    UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+    UPLOAD_MAX_PIXELS = int(os.environ.get("UPLOAD_MAX_PIXELS", str(40_000_000)))
     TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
     BABEL_DEFAULT_TIMEZONE = os.environ.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "8"))

@@ -36,3 +36,4 @@ def register(app: Flask) -> None:
 
     for code in (400, 403, 404, 413, 429, 500):
         app.register_error_handler(code, page(code))
+

@@ -46,3 +46,7 @@ def test_pages_have_no_inline_script_or_style(client, compound, worker, auth):
 def test_only_trusted_hosts_are_answered(client):
     assert client.get("/auth/login", base_url="http://evil.example").status_code == 400
     assert client.get("/auth/login", base_url="http://tongxin.example.gov.cn").status_code == 200
+
+
+def test_an_id_too_large_for_the_database_is_not_found(client):
+    assert client.get("/p/9223372036854775808").status_code == 404
