@@ -40,12 +40,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+#: how long an SQLite writer waits for the write lock before giving up
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
 @event.listens_for(Engine, "connect")
-def _sqlite_enforces_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
-    """SQLite checks foreign keys (and cascades deletes) only when asked, per connection."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
+def _sqlite_setup(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite, per connection: check foreign keys (and cascade deletes), wait for the write lock instead
+    of failing at once (concurrent ballots), and let readers run beside a writer (WAL)."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")  # an in-memory database stays "memory"
+    except sqlite3.OperationalError:  # another connection is switching the journal mode right now
+        pass
+    finally:
         cursor.close()
 
 

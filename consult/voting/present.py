@@ -1,0 +1,237 @@
+"""What the result pages show: every figure of a question's tally, in words, exact fractions and
+percentages, with the bars to draw against their thresholds. Built here so that templates only draw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from flask_babel import gettext as _
+
+from consult.ui import area as area_text
+from consult.voting.counting import ABSTAIN
+from consult.voting.counting import Channel
+from consult.voting.counting import QuestionKind
+from consult.voting.counting import Scope
+from consult.voting.counting import fraction_text
+from consult.voting.counting import percent
+from consult.voting.counting import permille
+from consult.voting.models import VoteQuestion
+from consult.voting.rules import BarResult
+from consult.voting.rules import ConsentRule
+from consult.voting.rules import Tally
+from consult.voting.rules import Threshold
+from consult.voting.services import QuestionResult
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    """A row of the shared bar chart (``_macros/charts.html``)."""
+
+    label: str
+    value: str
+    permille: int
+
+
+@dataclass(frozen=True)
+class BarView:
+    """One bar of a consent rule, as computed."""
+
+    name: str
+    label: str
+    part: str
+    whole: str
+    fraction: str
+    percent: str
+    threshold: str
+    threshold_percent: str
+    threshold_permille: int
+    permille: int
+    met: bool
+
+
+@dataclass(frozen=True)
+class Section:
+    """A tally shown in full: one per yes/no question, one per option of a choice question."""
+
+    title: str
+    figures: list[tuple[str, str]]
+    bars: list[BarView]
+    passed: bool
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    id: int
+    prompt: str
+    scope: str
+    rule: list[str]
+    passed: bool
+    verdict: str
+    sections: list[Section]
+    answers: list[ChartRow]
+    channels: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def threshold_words(threshold: Threshold) -> str:
+    if threshold.strict:
+        return _("more than %(fraction)s", fraction=fraction_text(threshold.fraction))
+    return _("at least %(fraction)s", fraction=fraction_text(threshold.fraction))
+
+
+def bar_label(name: str) -> str:
+    return {
+        "participation_area": _("Participation by floor area"),
+        "participation_count": _("Participation by owners"),
+        "approval_area": _("Approval by floor area"),
+        "approval_count": _("Approval by owners"),
+    }[name]
+
+
+def rule_lines(rule: ConsentRule) -> list[str]:
+    """The rule in words, one bar a line."""
+    lines = []
+    for name in ("participation_area", "participation_count", "approval_area", "approval_count"):
+        threshold = getattr(rule, name)
+        if threshold is None:
+            continue
+        if name.startswith("approval"):
+            among = (
+                _("of the owners who voted")
+                if rule.approval_base.value == "voters"
+                else _("of all owners in scope")
+            )
+        else:
+            among = _("of all owners in scope")
+        lines.append(
+            _(
+                "%(bar)s: %(threshold)s %(among)s",
+                bar=bar_label(name),
+                threshold=threshold_words(threshold),
+                among=among,
+            )
+        )
+    return lines
+
+
+def scope_text(question: VoteQuestion) -> str:
+    if question.scope is Scope.UNIT and question.unit is not None:
+        return _(
+            "Owners of building %(building)s, unit %(unit)s",
+            building=question.unit.building.label,
+            unit=question.unit.label,
+        )
+    if question.scope is Scope.BUILDING and question.building is not None:
+        return _("Owners of building %(building)s", building=question.building.label)
+    return _("Owners of the whole compound")
+
+
+def answer_label(question: VoteQuestion, key: str, locale: str) -> str:
+    if key == ABSTAIN:
+        return _("Abstain")
+    if question.kind is QuestionKind.YES_NO:
+        return _("Yes") if key == "yes" else _("No")
+    return question.option_label(key, locale) or key
+
+
+def _amount(name: str, value: Fraction) -> str:
+    if name.endswith("_area"):
+        return _("%(area)s m²", area=area_text(Decimal(value.numerator) / Decimal(value.denominator)))
+    return _("%(count)s owners", count=value)
+
+
+def bar_view(bar: BarResult) -> BarView:
+    value = bar.value
+    return BarView(
+        name=bar.name,
+        label=bar_label(bar.name),
+        part=_amount(bar.name, bar.part) if bar.name.endswith("_area") else str(bar.part),
+        whole=_amount(bar.name, bar.whole),
+        fraction=fraction_text(value) if value is not None else "–",
+        percent=percent(value) if value is not None else "–",
+        threshold=("> " if bar.threshold.strict else "≥ ") + fraction_text(bar.threshold.fraction),
+        threshold_percent=percent(bar.threshold.fraction),
+        threshold_permille=permille(bar.threshold.fraction),
+        permille=permille(value),
+        met=bar.met,
+    )
+
+
+def _reason(bar: BarView) -> str:
+    return _(
+        "%(bar)s is %(percent)s (%(fraction)s), short of %(threshold)s.",
+        bar=bar.label,
+        percent=bar.percent,
+        fraction=bar.fraction,
+        threshold=bar.threshold,
+    )
+
+
+def section(title: str, result: Tally, approving_label: str) -> Section:
+    bars = [bar_view(b) for b in result.bars]
+    figures = [
+        (_("Owners in scope"), str(result.owners)),
+        (_("Their floor area"), _("%(area)s m²", area=area_text(result.area))),
+        (_("Owners who voted"), str(result.voters)),
+        (_("Floor area of those who voted"), _("%(area)s m²", area=area_text(result.voters_area))),
+        (approving_label, str(result.approving)),
+        (_("Floor area approving"), _("%(area)s m²", area=area_text(result.approving_area))),
+        (_("Against"), str(result.against)),
+        (_("Abstaining"), str(result.abstaining)),
+    ]
+    reasons = [_reason(b) for b in bars if not b.met]
+    if result.voters == 0:
+        reasons.insert(0, _("Nobody voted."))
+    return Section(title, figures, bars, result.passed, reasons)
+
+
+def question_view(result: QuestionResult, locale: str) -> QuestionView:
+    question, outcome = result.question, result.outcome
+    if question.kind is QuestionKind.YES_NO:
+        tally = outcome.tallies["yes"]
+        sections = [section(_("The count"), tally, _("Owners approving"))]
+        verdict = _("Passed.") if outcome.passed else _("Not passed.")
+    else:
+        sections = [
+            section(
+                _("Option: %(option)s", option=answer_label(question, key, locale)),
+                tally,
+                _("Owners choosing this option"),
+            )
+            for key, tally in outcome.tallies.items()
+        ]
+        verdict = (
+            _("Decided: %(option)s.", option=answer_label(question, outcome.carried, locale))
+            if outcome.carried
+            else _("Not decided: no single option met the bars.")
+        )
+    voters = sum(result.counts.values())
+    answers = [
+        ChartRow(
+            answer_label(question, key, locale),
+            f"{n} · {percent(Fraction(n, voters), 1)}" if voters else "0",
+            permille(Fraction(n, voters)) if voters else 0,
+        )
+        for key, n in result.counts.items()
+    ]
+    channels = _(
+        "%(online)s online, %(paper)s on paper",
+        online=result.channels.get(Channel.ONLINE, 0),
+        paper=result.channels.get(Channel.PAPER, 0),
+    )
+    return QuestionView(
+        id=question.id,
+        prompt=question.prompt(locale),
+        scope=scope_text(question),
+        rule=rule_lines(question.consent_rule),
+        passed=outcome.passed,
+        verdict=verdict,
+        sections=sections,
+        answers=answers,
+        channels=channels,
+    )

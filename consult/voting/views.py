@@ -1,0 +1,793 @@
+"""Pages of the vote: the owner's ballot and receipt, the public result and list of receipts, and the
+workers' pages (questions, paper ballots by double entry, proxies, results once closed)."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+from typing import TypeVar
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import selectinload
+
+from consult.auth.decorators import role_required
+from consult.auth.models import Role
+from consult.compounds.models import Building
+from consult.compounds.models import Compound
+from consult.compounds.models import Dwelling
+from consult.compounds.models import Owner
+from consult.compounds.models import StairUnit
+from consult.compounds.services import get_compound_for
+from consult.db import utcnow
+from consult.errors import NotFound
+from consult.extensions import db
+from consult.residents.access import current_invitation
+from consult.residents.access import resident_required
+from consult.residents.rules import place_label
+from consult.residents.services import has_acknowledged_privacy
+from consult.rounds.models import Round
+from consult.rounds.rules import RoundKind
+from consult.rounds.rules import RoundState
+from consult.ui import mask_name
+from consult.voting import services
+from consult.voting.counting import Precedence
+from consult.voting.counting import QuestionKind
+from consult.voting.counting import Scope
+from consult.voting.counting import Topic
+from consult.voting.counting import custom_rule
+from consult.voting.forms import ChooseEntryForm
+from consult.voting.forms import ChooseOwnerForm
+from consult.voting.forms import EmptyForm
+from consult.voting.forms import ProxyForm
+from consult.voting.forms import QuestionForm
+from consult.voting.forms import SettingsForm
+from consult.voting.forms import ballot_form
+from consult.voting.forms import paper_form
+from consult.voting.forms import question_fields
+from consult.voting.forms import select_choices
+from consult.voting.models import Ballot
+from consult.voting.models import BallotReceipt
+from consult.voting.models import PaperSheet
+from consult.voting.models import Proxy
+from consult.voting.models import SheetState
+from consult.voting.present import answer_label
+from consult.voting.present import question_view
+from consult.voting.present import rule_lines
+from consult.voting.present import scope_text
+from consult.voting.receipts import format_receipt
+from consult.voting.receipts import owner_receipts
+from consult.voting.receipts import read_receipt
+from consult.voting.receipts import receipt_statuses
+from consult.voting.rules import PRESETS
+from consult.voting.services import InvalidBallot
+from consult.voting.services import PaperValues
+from consult.voting.services import VotingError
+
+bp = Blueprint("voting", __name__)
+
+STAFF = (Role.WORKER, Role.REVIEWER, Role.ADMIN)
+RUNNERS = (Role.WORKER, Role.ADMIN)
+#: how often a transaction that met a concurrent one is tried again
+RETRIES = 8
+
+T = TypeVar("T")
+
+
+def commit_with_retry(work: Callable[[], T]) -> T:
+    """Run ``work`` and commit; when a concurrent transaction got in the way (SQLite's lock timed out, a
+    PostgreSQL deadlock or serialization failure, the unique index of active ballots), roll back and run
+    it again, a little later each time."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except (OperationalError, IntegrityError):
+            db.session.rollback()
+            if attempt == RETRIES:
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * attempt)  # noqa: S311  jitter, not a secret
+    raise AssertionError("unreachable")
+
+
+def locale() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+@bp.after_request
+def private_page(response: Response) -> Response:
+    """Ballots, receipts and entries are never cached, and their addresses leak to no other site."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# --- residents
+
+
+def _resident_round(round_id: int) -> tuple[Any, Round]:
+    invitation = current_invitation()
+    assert invitation is not None
+    if not invitation.may_vote:
+        abort(403)  # an occupant's card: surveys and comments only, never a ballot
+    round_ = db.session.get(Round, round_id)
+    if round_ is None or round_.compound_id != invitation.compound_id or round_.kind is not RoundKind.VOTE:
+        abort(404)
+    return invitation, round_
+
+
+@bp.route("/me/vote/<int:round_id>", methods=["GET", "POST"])
+@resident_required
+def ballot(round_id: int) -> Any:
+    return _ballot(round_id, None)
+
+
+@bp.route("/me/vote/<int:round_id>/for/<int:owner_id>", methods=["GET", "POST"])
+@resident_required
+def ballot_for(round_id: int, owner_id: int) -> Any:
+    return _ballot(round_id, owner_id)
+
+
+def _ballot(round_id: int, for_owner_id: int | None) -> Any:
+    invitation, round_ = _resident_round(round_id)
+    try:
+        owner, proxy = services.voter_for(round_, invitation, for_owner_id)
+    except services.NotEligible:
+        abort(404)
+    if not has_acknowledged_privacy(invitation):
+        flash(_("Please read how we use your information first."), "info")
+        return redirect(url_for("residents.home"))
+    now = utcnow()
+    if not services.is_open(round_, now):
+        return render_template(
+            "voting/closed.html",
+            round=round_,
+            compound=round_.compound,
+            receipts=owner_receipts(round_, owner.id),
+        )
+    questions = services.owner_questions(round_, owner.id)
+    if not questions:
+        return render_template("voting/nothing.html", round=round_, compound=round_.compound)
+    current = services.my_choices(round_, owner.id)
+    form = ballot_form(questions, locale(), data={f"q{qid}": b.choice for qid, b in current.items()})
+    if form.validate_on_submit():
+        choices = {q.id: form[f"q{q.id}"].data for q in questions}
+        owner_id = owner.id
+        try:
+            code = commit_with_retry(
+                lambda: (
+                    services.cast_online(
+                        db.session.get(Round, round_id),  # type: ignore[arg-type]
+                        invitation,
+                        choices,
+                        utcnow(),
+                        for_owner_id=owner_id if proxy else None,
+                    ).code
+                )  # read before the commit expires it
+            )
+        except InvalidBallot as invalid:
+            db.session.rollback()
+            for key, message in invalid.problems.items():
+                if key in form:
+                    form[key].errors = [str(message)]
+        except VotingError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("residents.home"))
+        else:
+            flash(_("Your vote is saved."), "success")
+            return redirect(url_for("voting.receipt", round_id=round_id, code=code))
+    status = 422 if form.errors else 200
+    return (
+        render_template(
+            "voting/ballot.html",
+            round=round_,
+            compound=round_.compound,
+            form=form,
+            fields=list(zip(questions, question_fields(form, questions), strict=True)),
+            scopes={q.id: scope_text(q) for q in questions},
+            rules={q.id: rule_lines(q.consent_rule) for q in questions},
+            proxy=proxy,
+            owner_name=mask_name(owner.name),
+            voted=bool(current),
+            receipts=owner_receipts(round_, owner.id),
+        ),
+        status,
+    )
+
+
+@bp.get("/me/vote/<int:round_id>/receipt/<code>")
+@resident_required
+def receipt(round_id: int, code: str) -> Any:
+    """A receipt, shown to the owner whose ballot it is (or to their proxy who cast it)."""
+    invitation, round_ = _resident_round(round_id)
+    found = db.session.scalars(
+        select(BallotReceipt).where(BallotReceipt.round_id == round_.id, BallotReceipt.code == code)
+    ).first()
+    if found is None:
+        abort(404)
+    ballots = db.session.scalars(
+        select(Ballot).where(Ballot.receipt_id == found.id).order_by(Ballot.question_id)
+    ).all()
+    if not ballots:
+        abort(404)
+    owner_id = ballots[0].owner_id
+    allowed = owner_id == invitation.owner_id or services.proxy_for(round_, owner_id, invitation.owner_id)
+    if not allowed:
+        abort(404)
+    lines = [
+        (b.question.prompt(locale()), answer_label(b.question, b.choice, locale()), b.active) for b in ballots
+    ]
+    return render_template(
+        "voting/receipt.html",
+        round=round_,
+        compound=round_.compound,
+        receipt=found,
+        printed=format_receipt(found.code),
+        lines=lines,
+        counted=any(b.active for b in ballots),
+    )
+
+
+# --- public pages (no code needed; aggregates only)
+
+
+def _public_round(compound_id: int, round_id: int) -> tuple[Compound, Round]:
+    compound = db.session.get(Compound, compound_id)
+    round_ = db.session.get(Round, round_id)
+    if (
+        compound is None
+        or round_ is None
+        or round_.compound_id != compound.id
+        or round_.kind is not RoundKind.VOTE
+    ):
+        abort(404)
+    return compound, round_
+
+
+def receipts_public(round_: Round) -> bool:
+    """The list of receipts is public once the round has closed."""
+    if round_.state in (RoundState.CLOSED, RoundState.NOTICE, RoundState.DONE):
+        return True
+    return round_.state is RoundState.FAILED and services.closed_before(round_)
+
+
+@bp.get("/p/<int:compound_id>/result/<int:round_id>")
+def public_result(compound_id: int, round_id: int) -> Any:
+    compound, round_ = _public_round(compound_id, round_id)
+    visible = services.results_visible(round_, staff=False)
+    views = [question_view(r, locale()) for r in services.count_round(round_)] if visible else []
+    return render_template(
+        "voting/result.html",
+        compound=compound,
+        round=round_,
+        visible=visible,
+        questions=views,
+        participation=services.vote_participation(round_) if visible else None,
+        public=True,
+    )
+
+
+@bp.get("/p/<int:compound_id>/receipts/<int:round_id>")
+def public_receipts(compound_id: int, round_id: int) -> Any:
+    compound, round_ = _public_round(compound_id, round_id)
+    visible = receipts_public(round_)
+    statuses = receipt_statuses(round_) if visible else []
+    typed = request.args.get("code", "")
+    looked_up = None
+    if visible and typed:
+        code = read_receipt(typed)
+        looked_up = next((s for s in statuses if s.code == code), None) if code else None
+    return render_template(
+        "voting/receipts.html",
+        compound=compound,
+        round=round_,
+        visible=visible,
+        statuses=statuses,
+        typed=typed,
+        looked_up=looked_up,
+    )
+
+
+# --- staff
+
+
+def _actor() -> str:
+    return f"user:{current_user.id}"
+
+
+def _staff_round(compound_id: int, round_id: int) -> tuple[Compound, Round]:
+    try:
+        compound = get_compound_for(current_user, compound_id)
+    except NotFound:
+        abort(404)
+    round_ = db.session.get(Round, round_id)
+    if round_ is None or round_.compound_id != compound.id or round_.kind is not RoundKind.VOTE:
+        abort(404)
+    return compound, round_
+
+
+def _places(compound: Compound) -> list[tuple[str, str]]:
+    units = db.session.scalars(
+        select(StairUnit)
+        .join(Building)
+        .where(Building.compound_id == compound.id)
+        .options(selectinload(StairUnit.building))
+        .order_by(Building.sort_key, StairUnit.sort_key)
+    ).all()
+    buildings: dict[int, Building] = {}
+    for unit in units:
+        buildings.setdefault(unit.building_id, unit.building)
+    return [(f"b{b.id}", _("Building %(b)s", b=b.label)) for b in buildings.values()] + [
+        (f"u{u.id}", _("Building %(b)s, unit %(u)s", b=u.building.label, u=u.label)) for u in units
+    ]
+
+
+def _owner_choices(compound: Compound) -> list[tuple[str, str]]:
+    """Owners by the first of their dwellings: "3栋2单元501室 · 陈*" (masked even for staff lists)."""
+    rows = db.session.execute(
+        select(Owner.id, Owner.name, Building.label, StairUnit.label, Dwelling.room)
+        .join(Dwelling, Dwelling.owner_id == Owner.id)
+        .join(StairUnit, Dwelling.unit_id == StairUnit.id)
+        .join(Building, StairUnit.building_id == Building.id)
+        .where(Owner.compound_id == compound.id)
+        .order_by(Building.sort_key, StairUnit.sort_key, Dwelling.sort_key)
+    ).all()
+    seen: dict[int, str] = {}
+    for owner_id, name, building, unit, room in rows:
+        if owner_id not in seen:
+            seen[owner_id] = f"{place_label(building, unit, room, locale())} · {mask_name(name)}"
+    return [(str(i), label) for i, label in seen.items()]
+
+
+@bp.get("/compounds/<int:compound_id>/votes/<int:round_id>")
+@role_required(*STAFF)
+def manage(compound_id: int, round_id: int) -> Any:
+    compound, round_ = _staff_round(compound_id, round_id)
+    questions = services.questions_of(round_)
+    may_run = current_user.role in RUNNERS
+    return render_template(
+        "voting/manage.html",
+        compound=compound,
+        round=round_,
+        questions=questions,
+        scopes={q.id: scope_text(q) for q in questions},
+        rules={q.id: rule_lines(q.consent_rule) for q in questions},
+        options={q.id: [answer_label(q, k, locale()) for k in q.choices] for q in questions},
+        may_run=may_run,
+        editable=may_run and round_.state is RoundState.DRAFT,
+        form=QuestionForm(places=_places(compound)),
+        button=EmptyForm(),
+        participation=services.vote_participation(round_),
+        sheets=services.open_sheets(round_),
+        results_visible=services.results_visible(round_, staff=True),
+        settings=services.settings_of(compound.id),
+    )
+
+
+@bp.post("/compounds/<int:compound_id>/votes/<int:round_id>/questions")
+@role_required(*RUNNERS)
+def add_question(compound_id: int, round_id: int) -> Any:
+    compound, round_ = _staff_round(compound_id, round_id)
+    form = QuestionForm(places=_places(compound))
+    if not form.validate_on_submit():
+        flash(_("Please correct the question."), "error")
+        return redirect(url_for("voting.manage", compound_id=compound.id, round_id=round_.id))
+    try:
+        if form.rule.data == "custom":
+            rule = custom_rule(
+                form.participation_area.data or "",
+                form.participation_count.data or "",
+                form.approval_area.data or "",
+                form.approval_count.data or "",
+                form.approval_base.data or "voters",
+            )
+        else:
+            rule = PRESETS[form.rule.data or "civil_code_major"]
+    except (ValueError, ZeroDivisionError):
+        flash(_("A bar is a fraction such as 2/3 or >1/2, and a rule needs an approval bar."), "error")
+        return redirect(url_for("voting.manage", compound_id=compound.id, round_id=round_.id))
+    place = form.place.data or ""
+    scope = Scope(form.scope.data or "compound")
+    building_id = int(place[1:]) if place.startswith("b") else None
+    unit_id = int(place[1:]) if place.startswith("u") else None
+    try:
+        services.add_question(
+            round_,
+            topic=Topic(form.topic.data),
+            kind=QuestionKind(form.kind.data),
+            prompt_zh=form.prompt_zh.data or "",
+            prompt_en=form.prompt_en.data,
+            options=form.option_rows(),
+            scope=scope,
+            building_id=building_id,
+            unit_id=unit_id,
+            rule=rule,
+            actor=_actor(),
+            now=utcnow(),
+        )
+        db.session.commit()
+        flash(_("The question is added."), "success")
+    except VotingError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("voting.manage", compound_id=compound.id, round_id=round_.id))
+
+
+@bp.post("/compounds/<int:compound_id>/votes/<int:round_id>/questions/standard")
+@role_required(*RUNNERS)
+def add_standard(compound_id: int, round_id: int) -> Any:
+    compound, round_ = _staff_round(compound_id, round_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        added = services.add_standard_questions(round_, _actor(), utcnow())
+        db.session.commit()
+        flash(_("%(count)s questions are added.", count=len(added)), "success")
+    except VotingError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("voting.manage", compound_id=compound.id, round_id=round_.id))
+
+
+@bp.post("/compounds/<int:compound_id>/votes/<int:round_id>/questions/<int:question_id>/remove")
+@role_required(*RUNNERS)
+def remove_question(compound_id: int, round_id: int, question_id: int) -> Any:
+    compound, round_ = _staff_round(compound_id, round_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_question(round_, question_id, _actor())
+        db.session.commit()
+        flash(_("The question is removed."), "success")
+    except VotingError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("voting.manage", compound_id=compound.id, round_id=round_.id))
+
+
+@bp.get("/compounds/<int:compound_id>/votes/<int:round_id>/results")
+@role_required(*STAFF)
+def results(compound_id: int, round_id: int) -> Any:
+    """The count, once the round is closed; while it is open, participation only (staff included)."""
+    compound, round_ = _staff_round(compound_id, round_id)
+    visible = services.results_visible(round_, staff=True)
+    views = [question_view(r, locale()) for r in services.count_round(round_)] if visible else []
+    return render_template(
+        "voting/result.html",
+        compound=compound,
+        round=round_,
+        visible=visible,
+        questions=views,
+        participation=services.vote_participation(round_),
+        blocker=services.answer_blocker(round_) if visible else None,
+        public=False,
+    )
+
+
+@bp.route("/compounds/<int:compound_id>/votes/settings", methods=["GET", "POST"])
+@role_required(*RUNNERS)
+def settings(compound_id: int) -> Any:
+    try:
+        compound = get_compound_for(current_user, compound_id)
+    except NotFound:
+        abort(404)
+    current = services.settings_of(compound.id)
+    form = SettingsForm(precedence=current.precedence.value)
+    if form.validate_on_submit():
+        try:
+            services.save_settings(
+                compound, Precedence(form.precedence.data), form.proxy_limit.data, _actor(), utcnow()
+            )
+            db.session.commit()
+            flash(_("The settings are saved."), "success")
+            return redirect(url_for("voting.settings", compound_id=compound.id))
+        except VotingError as error:
+            db.session.rollback()
+            form.precedence.errors = [str(error)]
+    return render_template(
+        "voting/settings.html",
+        compound=compound,
+        form=form,
+        current=current,
+        default_limit=int(current_app.config.get("PROXY_LIMIT", services.DEFAULT_PROXY_LIMIT)),
+        rounds=services.vote_rounds(compound.id),
+    )
+
+
+# --- paper ballots
+
+
+def _sheet(round_: Round, sheet_id: int) -> PaperSheet:
+    sheet = db.session.get(PaperSheet, sheet_id)
+    if sheet is None or sheet.round_id != round_.id:
+        abort(404)
+    return sheet
+
+
+def _owner_place(owner: Owner) -> str:
+    first = db.session.execute(
+        select(Building.label, StairUnit.label, Dwelling.room)
+        .join(StairUnit, Dwelling.unit_id == StairUnit.id)
+        .join(Building, StairUnit.building_id == Building.id)
+        .where(Dwelling.owner_id == owner.id)
+        .order_by(Building.sort_key, StairUnit.sort_key, Dwelling.sort_key)
+        .limit(1)
+    ).first()
+    place = place_label(*first, locale()) if first else ""
+    return f"{place} · {mask_name(owner.name)}"
+
+
+def _paper_values(form: Any, questions: list[Any]) -> PaperValues:
+    return PaperValues(
+        signed_on=form.signed_on.data,
+        choices={q.id: form[f"q{q.id}"].data for q in questions},
+        proxy_id=int(form.proxy.data) if form.proxy.data else None,
+    )
+
+
+def _apply_problems(form: Any, invalid: InvalidBallot) -> None:
+    for key, message in invalid.problems.items():
+        target = {"proxy": "proxy", "signed_on": "signed_on"}.get(key, key)
+        if target in form:
+            form[target].errors = [str(message)]
+        else:
+            flash(str(message), "error")
+
+
+@bp.get("/compounds/<int:compound_id>/votes/<int:round_id>/paper")
+@role_required(*RUNNERS)
+def paper(compound_id: int, round_id: int) -> Any:
+    compound, round_ = _staff_round(compound_id, round_id)
+    sheets = services.sheets_of(round_)
+    return render_template(
+        "voting/paper.html",
+        compound=compound,
+        round=round_,
+        sheets=[(s, _owner_place(s.owner), services.may_enter(s, current_user)) for s in sheets],
+        form=ChooseOwnerForm(owners=_owner_choices(compound), meta={"csrf": False}),
+        takes_paper=round_.state in (RoundState.OPEN, RoundState.CLOSED),
+    )
+
+
+@bp.route("/compounds/<int:compound_id>/votes/<int:round_id>/paper/new", methods=["GET", "POST"])
+@role_required(*RUNNERS)
+def paper_new(compound_id: int, round_id: int) -> Any:
+    """The first entry of a paper ballot: the owner is chosen on the list page (``?owner=``)."""
+    compound, round_ = _staff_round(compound_id, round_id)
+    owner = db.session.get(Owner, request.args.get("owner", type=int) or 0)
+    if owner is None or owner.compound_id != compound.id:
+        abort(404)
+    questions = services.owner_questions(round_, owner.id)
+    proxies = [p for p in services.live_proxies(round_) if p.owner_id == owner.id]
+    form = paper_form(questions, proxies, locale(), photo=True)
+    if form.validate_on_submit():
+        values = _paper_values(form, questions)
+        photo = form.photo.data.read()  # type: ignore[attr-defined]
+        try:
+            sheet = services.enter_paper(round_, owner, values, photo, current_user, utcnow())
+            db.session.commit()
+            flash(_("First entry saved. Another worker now enters the same ballot."), "success")
+            return redirect(
+                url_for("voting.paper", compound_id=compound.id, round_id=round_.id, _anchor=f"s{sheet.id}")
+            )
+        except InvalidBallot as invalid:
+            db.session.rollback()
+            _apply_problems(form, invalid)
+        except VotingError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+    return (
+        render_template(
+            "voting/paper_entry.html",
+            compound=compound,
+            round=round_,
+            form=form,
+            fields=list(zip(questions, question_fields(form, questions), strict=True)),
+            owner_label=_owner_place(owner),
+            sheet=None,
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/compounds/<int:compound_id>/votes/<int:round_id>/paper/<int:sheet_id>", methods=["GET", "POST"])
+@role_required(*RUNNERS)
+def paper_sheet(compound_id: int, round_id: int, sheet_id: int) -> Any:
+    """A sheet: the next independent entry (for a worker who has not entered it), or, when entries
+    differ, both side by side and the ways to resolve it."""
+    compound, round_ = _staff_round(compound_id, round_id)
+    sheet = _sheet(round_, sheet_id)
+    owner = sheet.owner
+    questions = services.owner_questions(round_, owner.id)
+    proxies = [p for p in services.live_proxies(round_) if p.owner_id == owner.id]
+    may_enter = services.may_enter(sheet, current_user)
+    form = paper_form(questions, proxies, locale(), photo=False)
+    if request.method == "POST":
+        if not may_enter:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                services.add_entry(sheet, _paper_values(form, questions), current_user, utcnow())
+                db.session.commit()
+                if sheet.state is SheetState.CONFIRMED:
+                    flash(_("The entries match: the paper ballot counts."), "success")
+                else:
+                    flash(_("The entries differ. A third entry or a supervisor decides."), "error")
+                return redirect(
+                    url_for(
+                        "voting.paper_sheet", compound_id=compound.id, round_id=round_.id, sheet_id=sheet.id
+                    )
+                )
+            except InvalidBallot as invalid:
+                db.session.rollback()
+                _apply_problems(form, invalid)
+            except VotingError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+    comparison = None
+    if sheet.state is not SheetState.PENDING:
+        comparison = _comparison(sheet, questions)
+    choose = ChooseEntryForm()
+    choose.entry.choices = select_choices([(str(e.id), _("Entry %(n)s", n=e.number)) for e in sheet.entries])
+    return (
+        render_template(
+            "voting/paper_entry.html",
+            compound=compound,
+            round=round_,
+            form=form if may_enter and sheet.state is not SheetState.CONFIRMED else None,
+            fields=list(zip(questions, question_fields(form, questions), strict=True)),
+            owner_label=_owner_place(owner),
+            sheet=sheet,
+            comparison=comparison,
+            choose=choose
+            if services.is_supervisor(current_user) and sheet.state is SheetState.MISMATCH
+            else None,
+        ),
+        422 if form.errors else 200,
+    )
+
+
+def _comparison(sheet: PaperSheet, questions: list[Any]) -> list[tuple[str, list[str], bool]]:
+    """Rows of the side-by-side view: what each entry read, and whether the entries differ there."""
+    rows = []
+    entries = list(sheet.entries)
+
+    def row(label: str, values: list[str]) -> None:
+        rows.append((label, values, len(set(values)) > 1))
+
+    row(_("Signed on"), [e.signed_on.isoformat() for e in entries])
+    row(_("Signed by"), [e.proxy.proxy_name if e.proxy else _("The owner") for e in entries])
+    for question in questions:
+        row(
+            question.prompt(locale()),
+            [answer_label(question, e.choices.get(str(question.id), ""), locale()) for e in entries],
+        )
+    row(_("Entered by"), [e.entered_by.name for e in entries])
+    return rows
+
+
+@bp.post("/compounds/<int:compound_id>/votes/<int:round_id>/paper/<int:sheet_id>/choose")
+@role_required(Role.ADMIN)
+def paper_choose(compound_id: int, round_id: int, sheet_id: int) -> Any:
+    compound, round_ = _staff_round(compound_id, round_id)
+    sheet = _sheet(round_, sheet_id)
+    form = ChooseEntryForm()
+    form.entry.choices = select_choices([(str(e.id), str(e.number)) for e in sheet.entries])
+    if not form.validate_on_submit():
+        flash(_("Choose an entry and say why."), "error")
+    else:
+        try:
+            services.choose_entry(sheet, int(form.entry.data), current_user, form.reason.data or "", utcnow())
+            db.session.commit()
+            flash(_("Decided: the paper ballot counts as chosen."), "success")
+        except VotingError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+    return redirect(
+        url_for("voting.paper_sheet", compound_id=compound.id, round_id=round_.id, sheet_id=sheet.id)
+    )
+
+
+def _photo(stored_name: str) -> Any:
+    path = services.photo_path(stored_name)
+    if path is None:
+        abort(404)
+    mimetype = "image/png" if stored_name.endswith(".png") else "image/jpeg"
+    return Response(path.read_bytes(), mimetype=mimetype)
+
+
+@bp.get("/compounds/<int:compound_id>/votes/<int:round_id>/paper/<int:sheet_id>/photo")
+@role_required(*RUNNERS)
+def paper_photo(compound_id: int, round_id: int, sheet_id: int) -> Any:
+    _compound, round_ = _staff_round(compound_id, round_id)
+    return _photo(_sheet(round_, sheet_id).photo)
+
+
+# --- proxies
+
+
+@bp.route("/compounds/<int:compound_id>/votes/<int:round_id>/proxies", methods=["GET", "POST"])
+@role_required(*RUNNERS)
+def proxies(compound_id: int, round_id: int) -> Any:
+    compound, round_ = _staff_round(compound_id, round_id)
+    owners = _owner_choices(compound)
+    form = ProxyForm(owners=owners)
+    if form.validate_on_submit():
+        owner = db.session.get(Owner, int(form.owner.data))
+        proxy_owner = db.session.get(Owner, int(form.proxy_owner.data)) if form.proxy_owner.data else None
+        try:
+            if owner is None:
+                raise VotingError(_("Choose the owner."))
+            services.record_proxy(
+                round_,
+                owner,
+                proxy_owner=proxy_owner,
+                proxy_name=form.proxy_name.data or "",
+                photo=form.photo.data.read(),
+                actor=_actor(),
+                now=utcnow(),
+            )
+            db.session.commit()
+            flash(_("The authority is recorded."), "success")
+            return redirect(url_for("voting.proxies", compound_id=compound.id, round_id=round_.id))
+        except VotingError as error:
+            db.session.rollback()
+            form.owner.errors = [str(error)]
+    labels = dict(owners)
+    return (
+        render_template(
+            "voting/proxies.html",
+            compound=compound,
+            round=round_,
+            form=form,
+            proxies=[
+                (p, labels.get(str(p.owner_id), ""), mask_name(p.proxy_name))
+                for p in services.live_proxies(round_)
+            ],
+            button=EmptyForm(),
+        ),
+        422 if form.errors else 200,
+    )
+
+
+def _proxy(round_: Round, proxy_id: int) -> Proxy:
+    proxy = db.session.get(Proxy, proxy_id)
+    if proxy is None or proxy.round_id != round_.id:
+        abort(404)
+    return proxy
+
+
+@bp.post("/compounds/<int:compound_id>/votes/<int:round_id>/proxies/<int:proxy_id>/revoke")
+@role_required(*RUNNERS)
+def revoke_proxy(compound_id: int, round_id: int, proxy_id: int) -> Any:
+    compound, round_ = _staff_round(compound_id, round_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.revoke_proxy(_proxy(round_, proxy_id), _actor(), utcnow())
+    db.session.commit()
+    flash(_("The authority is revoked."), "success")
+    return redirect(url_for("voting.proxies", compound_id=compound.id, round_id=round_.id))
+
+
+@bp.get("/compounds/<int:compound_id>/votes/<int:round_id>/proxies/<int:proxy_id>/photo")
+@role_required(*RUNNERS)
+def proxy_photo(compound_id: int, round_id: int, proxy_id: int) -> Any:
+    _compound, round_ = _staff_round(compound_id, round_id)
+    return _photo(_proxy(round_, proxy_id).authority_photo)

@@ -1,0 +1,164 @@
+"""Many ballots of one owner at the same instant, through a real threaded server: exactly one counts, every
+one is kept in the history, and no request fails. On an SQLite file, and on PostgreSQL when DATABASE_URL
+names one."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from flask import Flask
+from sqlalchemy import func
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from consult import create_app
+from consult.compounds.models import Owner
+from consult.extensions import db
+from consult.voting import services
+from consult.voting.models import Ballot
+from consult.voting.models import BallotReceipt
+from tests.conftest import empty_database
+from tests.voting.scenario import build_vote
+
+SUBMISSIONS = 100
+DATABASES = ["sqlite-file", "postgresql"]
+
+
+@pytest.fixture(params=DATABASES)
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[Flask, str]]:
+    """The app on its own database, served by werkzeug with a thread per request, as in production."""
+    tmp = None
+    if request.param == "postgresql":
+        url = os.environ.get("DATABASE_URL", "")
+        if not url.startswith("postgres"):
+            pytest.skip("DATABASE_URL does not name a PostgreSQL database")
+    else:
+        tmp = tempfile.mkdtemp(prefix="tongxin-concurrency-")
+        url = f"sqlite:///{tmp}/vote.sqlite"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "concurrency",
+            "MAIL_BACKEND": "memory",
+            "TESTING": False,
+        }
+    )
+    services.register_with_engine()  # before the first connection: WAL and a busy timeout on SQLite
+    with app.app_context():
+        db.create_all()
+        empty_database()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        empty_database()
+        db.engine.dispose()
+    if tmp:
+        for path in Path(tmp).iterdir():
+            path.unlink()
+        os.rmdir(tmp)
+
+
+class Browser:
+    """Just enough of a browser: one cookie jar, one request per connection."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.cookie = ""
+
+    def request(self, method: str, path: str, body: dict[str, str] | None = None) -> tuple[int, str]:
+        conn = http.client.HTTPConnection(self.host, timeout=120)
+        headers = {"Cookie": self.cookie, "Accept-Language": "en"}
+        data = None
+        if body is not None:
+            data = urlencode(body)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=data, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode()
+        conn.close()
+        cookie = response.getheader("Set-Cookie")
+        if cookie and self is not None:
+            self.cookie = cookie.split(";", 1)[0]
+        return response.status, text
+
+
+def csrf_token(html: str) -> str:
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def test_simultaneous_ballots_of_one_owner_leave_exactly_one_counting(served):
+    app, host = served
+    with app.app_context():
+        scenario = build_vote()
+        round_id, compound_id = scenario.round.id, scenario.compound.id
+        owner_id = scenario.cards["张伟"].person.owner.id
+        questions = services.owner_questions(scenario.round, owner_id)
+        token = scenario.cards["张伟"].token
+    browser = Browser(host)
+    assert browser.request("GET", f"/r/{token}")[0] == 302
+    status, page = browser.request("GET", f"/me/vote/{round_id}")
+    assert status == 200
+    form = {"csrf_token": csrf_token(page)}
+    cookie = browser.cookie
+
+    statuses: list[int] = []
+    start = threading.Barrier(SUBMISSIONS)
+
+    def submit(n: int) -> None:
+        mine = Browser(host)
+        mine.cookie = cookie
+        choice = "yes" if n % 2 else "no"
+        body = {**form, **{f"q{q.id}": choice if q.kind.value == "yes_no" else "company" for q in questions}}
+        start.wait()
+        try:
+            code, _page = mine.request("POST", f"/me/vote/{round_id}", body)
+        except OSError:
+            code = 0
+        statuses.append(code)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(SUBMISSIONS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+
+    assert Counter(statuses) == {302: SUBMISSIONS}  # every ballot was taken: no 5xx, no refusal
+    with app.app_context():
+        active = db.session.execute(
+            select(Ballot.question_id, func.count())
+            .where(Ballot.owner_id == owner_id, Ballot.active.is_(True))
+            .group_by(Ballot.question_id)
+        ).all()
+        assert sorted(n for _q, n in active) == [1] * len(questions)
+        total = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.owner_id == owner_id))
+        assert total == SUBMISSIONS * len(questions)  # every act kept
+        receipts = db.session.scalar(
+            select(func.count()).select_from(BallotReceipt).where(BallotReceipt.round_id == round_id)
+        )
+        assert receipts == SUBMISSIONS
+        # the one counting is the last recorded, and each row names the one it replaced: one chain
+        rows = db.session.scalars(
+            select(Ballot)
+            .where(Ballot.owner_id == owner_id, Ballot.question_id == questions[0].id)
+            .order_by(Ballot.id)
+        ).all()
+        assert [b.active for b in rows] == [False] * (SUBMISSIONS - 1) + [True]
+        assert [b.supersedes_id for b in rows] == [None, *[b.id for b in rows[:-1]]]
+        assert db.session.get(Owner, owner_id).compound_id == compound_id

@@ -1,0 +1,382 @@
+"""The vote's pages: the owner's ballot and receipt in both languages, occupants and strangers kept out,
+staff scoping, results hidden from staff while open, the public result and receipts, paper entry, CSRF."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from consult.extensions import db
+from consult.voting import services
+from consult.voting.models import Ballot
+from consult.voting.models import BallotReceipt
+from consult.voting.models import PaperSheet
+from consult.voting.models import SheetState
+from consult.voting.receipts import format_receipt
+from tests.voting.conftest import close_round
+from tests.voting.conftest import jpeg_with_exif
+from tests.voting.conftest import open_round
+from tests.voting.conftest import publish_round
+
+FIGURES = ("Owners approving", "Floor area approving", "Abstaining", "Not passed", "Decided:", "同意的业主")
+
+
+@pytest.fixture
+def opened(vote):
+    services.add_standard_questions(vote, "test", vote.opens_at)
+    db.session.commit()
+    open_round(vote)
+    return vote
+
+
+def ballot_data(round_, owner_id: int, choice: str = "yes") -> dict[str, str]:
+    return {
+        f"q{q.id}": (choice if q.kind.value == "yes_no" else "company")
+        for q in services.owner_questions(round_, owner_id)
+    }
+
+
+@pytest.mark.parametrize(
+    ("lang", "cast", "saved"), [("en", "Cast my vote", "Your vote is received"), ("zh_CN", None, None)]
+)
+def test_an_owner_votes_and_gets_a_receipt(client, resident, opened, owners, lang, cast, saved):
+    resident("张伟", lang)
+    page = client.get(f"/me/vote/{opened.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"
+    if cast:
+        assert cast in html
+        assert "Do you agree to install a lift in building 1, unit 1?" in html
+        assert "building 2" not in html
+    else:
+        assert 'lang="zh-CN"' in html
+        assert "您是否同意在1栋1单元加装电梯？" in html
+    response = client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners["张伟"].id))
+    assert response.status_code == 302
+    db.session.rollback()
+    receipt = db.session.scalars(select(BallotReceipt)).one()
+    assert response.headers["Location"].endswith(f"/me/vote/{opened.id}/receipt/{receipt.code}")
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert format_receipt(receipt.code) in shown
+    if saved:
+        assert saved in shown
+    # the ballot page now shows the answers given, and the receipt
+    again = client.get(f"/me/vote/{opened.id}").get_data(as_text=True)
+    assert re.search(r'value="yes"[^>]*checked|checked[^>]*value="yes"', again)
+
+
+def test_a_missing_answer_is_shown_on_the_form(client, resident, opened, owners):
+    resident("李娜", "en")
+    data = ballot_data(opened, owners["李娜"].id)
+    data.pop(next(iter(data)))
+    response = client.post(f"/me/vote/{opened.id}", data=data)
+    assert response.status_code == 422
+    assert "Choose an answer (or abstain)." in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalars(select(Ballot)).all() == []
+
+
+def test_an_occupant_never_sees_a_ballot(client, resident, opened):
+    resident("王芳")
+    for url in (f"/me/vote/{opened.id}", f"/me/vote/{opened.id}/for/1"):
+        response = client.get(url)
+        assert response.status_code == 403
+        assert 'type="radio"' not in response.get_data(as_text=True)
+    assert client.post(f"/me/vote/{opened.id}", data={}).status_code == 403
+    db.session.rollback()
+    assert db.session.scalars(select(Ballot)).all() == []
+
+
+def test_a_ballot_needs_the_privacy_notice_read_first(client, cards, opened):
+    client.get(f"/r/{cards['李娜'].token}")
+    response = client.get(f"/me/vote/{opened.id}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/me"
+
+
+def test_without_a_card_the_ballot_sends_to_the_code_page(client, opened):
+    response = client.get(f"/me/vote/{opened.id}")
+    assert response.status_code == 302
+    assert "/code" in response.headers["Location"]
+
+
+def test_a_round_of_another_compound_is_not_found(client, resident, opened, create_compound):
+    from consult.rounds.services import plan_default_rounds
+
+    other = create_compound("芳邻路2号小区")
+    their_vote = plan_default_rounds(other, opened.opens_at, "t")[2]
+    db.session.commit()
+    resident("张伟")
+    assert client.get(f"/me/vote/{their_vote.id}").status_code == 404
+
+
+def test_a_proxy_votes_for_the_owner_who_gave_the_authority(client, resident, opened, owners):
+    services.record_proxy(
+        opened,
+        owners["李娜"],
+        proxy_owner=owners["张伟"],
+        proxy_name="",
+        photo=jpeg_with_exif(),
+        actor="u",
+        now=opened.opens_at,
+    )
+    db.session.commit()
+    resident("张伟", "en")
+    links = services.resident_links(_inv(owners["张伟"]), opened.opens_at + timedelta(hours=2))
+    assert [done for _label, _url, done in links] == [False, False]
+    page = client.get(f"/me/vote/{opened.id}/for/{owners['李娜'].id}")
+    assert "You vote for 李*" in page.get_data(as_text=True)
+    response = client.post(
+        f"/me/vote/{opened.id}/for/{owners['李娜'].id}", data=ballot_data(opened, owners["李娜"].id)
+    )
+    assert response.status_code == 302
+    assert client.get(response.headers["Location"]).status_code == 200
+    assert client.get(f"/me/vote/{opened.id}/for/{owners['陈秀英'].id}").status_code == 404
+    db.session.rollback()
+    assert set(services.my_choices(opened, owners["李娜"].id))
+    assert not services.my_choices(opened, owners["张伟"].id)
+
+
+def _inv(owner):
+    from consult.residents.models import Invitation
+
+    return db.session.scalars(
+        select(Invitation).where(Invitation.owner_id == owner.id, Invitation.revoked_at.is_(None))
+    ).one()
+
+
+def test_someone_elses_receipt_is_not_shown(client, resident, opened, owners):
+    resident("李娜")
+    response = client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners["李娜"].id))
+    location = response.headers["Location"]
+    client.post("/me/leave")
+    resident("陈秀英")
+    assert client.get(location).status_code == 404
+
+
+def test_results_are_hidden_from_a_worker_and_a_reviewer_while_open(
+    client, auth, resident, opened, owners, workers
+):
+    resident("张伟")
+    client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners["张伟"].id))
+    client.post("/me/leave")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    for who in ("a", "reviewer"):
+        auth.login(workers[who])
+        for url in (
+            f"/compounds/{opened.compound_id}/votes/{opened.id}/results",
+            f"/compounds/{opened.compound_id}/votes/{opened.id}",
+        ):
+            response = client.get(url)
+            html = response.get_data(as_text=True)
+            assert response.status_code == 200
+            assert "hidden from everyone, staff included" in html
+            assert "1 of 5 owners" in html  # participation only
+            assert not any(f in html for f in FIGURES)
+        auth.logout()
+    close_round(opened)
+    auth.login(workers["reviewer"])
+    html = client.get(f"/compounds/{opened.compound_id}/votes/{opened.id}/results").get_data(as_text=True)
+    assert "Owners approving" in html
+    assert "Participation by floor area" in html
+
+
+def test_staff_of_another_street_get_not_found(client, auth, create_user, other_street, opened):
+    from consult.auth.models import Role
+
+    stranger = create_user("far@example.test", Role.WORKER, other_street)
+    auth.login(stranger)
+    base = f"/compounds/{opened.compound_id}/votes/{opened.id}"
+    for url in (base, base + "/results", base + "/paper", base + "/proxies"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_the_public_result_and_receipts_wait_for_the_round(client, resident, opened, owners):
+    resident("张伟")
+    response = client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners["张伟"].id))
+    code = response.headers["Location"].rsplit("/", 1)[1]
+    client.post("/me/leave")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    result_url = f"/p/{opened.compound_id}/result/{opened.id}"
+    receipts_url = f"/p/{opened.compound_id}/receipts/{opened.id}"
+    html = client.get(result_url).get_data(as_text=True)
+    assert "posted here once the vote has closed" in html
+    assert not any(f in html for f in FIGURES)
+    assert code not in client.get(receipts_url).get_data(as_text=True)
+    close_round(opened)
+    listing = client.get(receipts_url).get_data(as_text=True)
+    assert format_receipt(code) in listing
+    assert "张" not in listing
+    assert "yes" not in listing.lower().split("<main", 1)[1]
+    found = client.get(receipts_url, query_string={"code": code.lower()}).get_data(as_text=True)
+    assert "its ballot is counted" in found
+    assert "not in the list" in client.get(receipts_url, query_string={"code": "AAAA-BBBB-CCCC"}).get_data(
+        as_text=True
+    )
+    assert "posted here once the vote has closed" in client.get(result_url).get_data(as_text=True)
+    publish_round(opened)
+    shown = client.get(result_url).get_data(as_text=True)
+    assert "Owners approving" in shown
+    assert "<svg" in shown
+    assert "1 of 5 owners voted" in shown
+    assert "Not passed" in shown
+    assert "short of" in shown
+    assert "张" not in shown.split("<main", 1)[1]
+    zh = client.get(result_url, headers={"Accept-Language": "zh-CN"})
+    assert zh.status_code == 200
+
+
+def test_a_worker_defines_questions_while_the_round_is_a_draft(client, auth, vote, workers):
+    auth.login(workers["a"])
+    base = f"/compounds/{vote.compound_id}/votes/{vote.id}"
+    client.post(base + "/questions/standard")
+    unit = vote.compound.buildings[0].units[1]
+    response = client.post(
+        base + "/questions",
+        data={
+            "topic": "other",
+            "prompt_zh": "是否同意增设非机动车棚？",
+            "kind": "yes_no",
+            "scope": "building",
+            "place": f"b{unit.building_id}",
+            "rule": "custom",
+            "participation_area": "",
+            "participation_count": "1/2",
+            "approval_area": "",
+            "approval_count": ">1/2",
+            "approval_base": "voters",
+        },
+    )
+    assert response.status_code == 302
+    db.session.rollback()
+    questions = services.questions_of(vote)
+    assert len(questions) == 8
+    assert questions[-1].rule["participation_count"] == "1/2"
+    assert questions[-1].building_id == unit.building_id
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get(base).get_data(as_text=True)
+    assert "Approval by owners: more than 1/2 of the owners who voted" in page
+    client.post(base + f"/questions/{questions[-1].id}/remove")
+    db.session.rollback()
+    assert len(services.questions_of(vote)) == 7
+    open_round(vote)
+    client.post(base + "/questions/standard")
+    db.session.rollback()
+    assert len(services.questions_of(vote)) == 7
+
+
+def test_paper_ballot_by_two_workers_through_the_pages(client, auth, opened, owners, workers):
+    li = owners["李娜"]
+    base = f"/compounds/{opened.compound_id}/votes/{opened.id}/paper"
+    day = (opened.opens_at + timedelta(hours=2)).astimezone(services.local_zone()).date().isoformat()
+    data = {"signed_on": day, "proxy": "", **ballot_data(opened, li.id)}
+    auth.login(workers["a"])
+    assert client.get(base).status_code == 200
+    response = client.post(
+        f"{base}/new?owner={li.id}",
+        data={**data, "photo": (io.BytesIO(jpeg_with_exif()), "ballot.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.rollback()
+    sheet = db.session.scalars(select(PaperSheet)).one()
+    assert client.get(f"{base}/{sheet.id}/photo").headers["Content-Type"] == "image/jpeg"
+    assert client.post(f"{base}/{sheet.id}", data=data).status_code == 403  # not twice by one worker
+    auth.logout()
+    auth.login(workers["b"])
+    assert client.post(f"{base}/{sheet.id}", data=data).status_code == 302
+    db.session.rollback()
+    assert db.session.get(PaperSheet, sheet.id).state is SheetState.CONFIRMED
+    assert services.my_choices(opened, li.id)
+
+
+def test_without_a_photo_no_paper_ballot(client, auth, opened, owners, workers):
+    li = owners["李娜"]
+    auth.login(workers["a"])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    day = (opened.opens_at + timedelta(hours=2)).astimezone(services.local_zone()).date().isoformat()
+    base = f"/compounds/{opened.compound_id}/votes/{opened.id}/paper"
+    response = client.post(f"{base}/new?owner={li.id}", data={"signed_on": day, **ballot_data(opened, li.id)})
+    assert response.status_code == 422
+    assert "A photo of the ballot is required." in response.get_data(as_text=True)
+
+
+@pytest.mark.options(WTF_CSRF_ENABLED=True)
+def test_a_ballot_without_the_csrf_token_is_refused(client, cards, opened, owners):
+    client.get(f"/r/{cards['张伟'].token}")
+    assert (
+        client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners["张伟"].id)).status_code == 400
+    )
+
+
+def test_settings_and_proxies_pages(client, auth, vote, owners, workers):
+    auth.login(workers["a"])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    url = f"/compounds/{vote.compound_id}/votes/settings"
+    assert "When an owner voted both online and on paper" in client.get(url).get_data(as_text=True)
+    assert client.post(url, data={"precedence": "paper", "proxy_limit": "2"}).status_code == 302
+    db.session.rollback()
+    assert services.settings_of(vote.compound_id) == services.Settings(services.Precedence.PAPER, 2)
+    base = f"/compounds/{vote.compound_id}/votes/{vote.id}/proxies"
+    assert "Record an authority" in client.get(base).get_data(as_text=True)
+    missing = client.post(
+        base, data={"owner": str(owners["李娜"].id), "proxy_owner": "", "proxy_name": "李强"}
+    )
+    assert missing.status_code == 422
+    assert "A photo of the authority is required." in missing.get_data(as_text=True)
+    response = client.post(
+        base,
+        data={
+            "owner": str(owners["李娜"].id),
+            "proxy_owner": str(owners["张伟"].id),
+            "proxy_name": "",
+            "photo": (io.BytesIO(jpeg_with_exif()), "authority.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    db.session.rollback()
+    [proxy] = services.live_proxies(vote)
+    assert proxy.proxy_owner_id == owners["张伟"].id
+    listing = client.get(base).get_data(as_text=True)
+    assert "张*" in listing
+    assert "张伟" not in listing
+    assert client.get(f"{base}/{proxy.id}/photo").headers["Content-Type"] == "image/jpeg"
+    client.post(f"{base}/{proxy.id}/revoke")
+    db.session.rollback()
+    assert services.live_proxies(vote) == []
+
+
+def test_a_supervisor_settles_a_mismatch_through_the_page(client, auth, opened, owners, workers):
+    li = owners["李娜"]
+    day = (opened.opens_at + timedelta(hours=2)).astimezone(services.local_zone()).date()
+    values = services.PaperValues(day, {int(k[1:]): v for k, v in ballot_data(opened, li.id).items()})
+    other = services.PaperValues(day, {int(k[1:]): v for k, v in ballot_data(opened, li.id, "no").items()})
+    sheet = services.enter_paper(opened, li, values, jpeg_with_exif(), workers["a"], opened.opens_at)
+    services.add_entry(sheet, other, workers["b"], opened.opens_at)
+    db.session.commit()
+    base = f"/compounds/{opened.compound_id}/votes/{opened.id}/paper/{sheet.id}"
+    auth.login(workers["c"])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get(base).get_data(as_text=True)
+    assert "The entries side by side" in page
+    assert "Decide as supervisor" not in page  # a worker enters a third time; only a supervisor decides
+    assert (
+        client.post(base + "/choose", data={"entry": str(sheet.entries[1].id), "reason": "x"}).status_code
+        == 403
+    )
+    auth.logout()
+    auth.login(workers["admin"])
+    page = client.get(base).get_data(as_text=True)
+    assert "Decide as supervisor" in page
+    client.post(base + "/choose", data={"entry": str(sheet.entries[1].id), "reason": "照片上是不同意"})
+    db.session.rollback()
+    sheet = db.session.get(PaperSheet, sheet.id)
+    assert sheet.state is SheetState.CONFIRMED
+    assert sheet.resolution_reason == "照片上是不同意"
+    assert "a supervisor chose" in client.get(base).get_data(as_text=True)
