@@ -6,6 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` in a URL: an id the database can hold (a larger number names nothing, so: 404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -13,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from consult.config import database_url
 
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.url_map.converters["int"] = DatabaseId
     app.config.from_object(Config)
     if config:
         app.config.update(config)
@@ -58,15 +68,19 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from consult.api.views import bp as api_bp
     from consult.auth.views import bp as auth_bp
     from consult.compounds.views import bp as compounds_bp
+    from consult.district.views import bp as district_bp
     from consult.i18n import bp as i18n_bp
     from consult.notify.views import bp as notify_bp
     from consult.public.views import bp as public_bp
     from consult.residents.views import bp as residents_bp
     from consult.roster.views import bp as roster_bp
     from consult.rounds.views import bp as rounds_bp
+    from consult.schemes.views import bp as schemes_bp
     from consult.surveys.views import bp as surveys_bp
+    from consult.voting.views import bp as voting_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(compounds_bp)
@@ -76,8 +90,23 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notify_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(residents_bp)
+    app.register_blueprint(schemes_bp)
     app.register_blueprint(surveys_bp)
+    app.register_blueprint(voting_bp)
+    app.register_blueprint(district_bp)
+    app.register_blueprint(api_bp)
     app.add_url_rule("/", "index", _index)
+    register_round_content()
+
+
+def register_round_content() -> None:
+    """Each kind of round's content tells the round engine who has answered and what blocks publishing."""
+    from consult.schemes.services import register_with_engine as schemes
+    from consult.surveys.services import register_with_engine as surveys
+    from consult.voting.services import register_with_engine as voting
+
+    for hook in (surveys, schemes, voting):
+        hook()
 
 
 def _index() -> Any:

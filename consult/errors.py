@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any
 
@@ -27,6 +28,9 @@ def _can_build_urls() -> bool:
 def register(app: Flask) -> None:
     def page(code: int) -> Any:
         def handler(error: Exception) -> Any:
+            if request.path.startswith("/api/"):  # the open data API answers in JSON, even unrouted
+                body = {"error": {"status": code, "message": HTTPStatus(code).phrase}}
+                return Response(json.dumps(body), code, mimetype="application/json")
             if request.url_rule is None and not _can_build_urls():
                 # e.g. an untrusted Host: no page can be built for it, so answer in plain words
                 return Response(f"{code} {HTTPStatus(code).phrase}\n", code, mimetype="text/plain")
@@ -36,4 +40,3 @@ def register(app: Flask) -> None:
 
     for code in (400, 403, 404, 413, 429, 500):
         app.register_error_handler(code, page(code))
-

@@ -20,26 +20,66 @@ from consult.residents.models import PrivacyAcknowledgement
 from consult.roster.models import RosterImport
 from consult.rounds.models import Round
 from consult.rounds.models import RoundEvent
+from consult.schemes.models import CommentAnswer
+from consult.schemes.models import Scheme
+from consult.schemes.models import SchemeComment
+from consult.schemes.models import SchemeDocument
+from consult.schemes.models import SchemeItem
+from consult.schemes.models import SchemePreference
+from consult.schemes.models import SchemeVersion
+from consult.surveys.models import NeedDecision
+from consult.surveys.models import Question
+from consult.surveys.models import QuestionOption
+from consult.surveys.models import Survey
+from consult.surveys.models import SurveyAnswer
+from consult.surveys.models import SurveyItem
+from consult.voting.models import Ballot
+from consult.voting.models import BallotReceipt
+from consult.voting.models import PaperEntry
+from consult.voting.models import PaperSheet
+from consult.voting.models import Proxy
+from consult.voting.models import VoteQuestion
+from consult.voting.models import VotingSettings
 
 __all__ = [
     "AuditEntry",
+    "Ballot",
+    "BallotReceipt",
     "Building",
     "Cluster",
+    "CommentAnswer",
     "Compound",
     "District",
     "Dwelling",
     "Invitation",
+    "NeedDecision",
     "Occupant",
     "OutboxMessage",
     "Owner",
     "OwnerKind",
+    "PaperEntry",
+    "PaperSheet",
     "PrivacyAcknowledgement",
+    "Proxy",
+    "Question",
+    "QuestionOption",
     "Role",
     "RosterImport",
     "Round",
     "RoundEvent",
+    "Scheme",
+    "SchemeComment",
+    "SchemeDocument",
+    "SchemeItem",
+    "SchemePreference",
+    "SchemeVersion",
     "StairUnit",
     "Street",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyItem",
     "Unsubscribe",
     "User",
+    "VoteQuestion",
+    "VotingSettings",
 ]

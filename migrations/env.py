@@ -62,10 +62,13 @@ def run_migrations_offline():
 
 def render_item(type_, obj, autogen_context):
     """Write the app's column types as plain SQLAlchemy types, so migrations never import the app."""
+    from consult.crypto import EncryptedString
     from consult.db import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EncryptedString):
+        return f"sa.String(length={obj.impl.length})"
     return False
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask import g
+from flask_babel import force_locale
 from flask_babel import refresh as refresh_locale
 from sqlalchemy import create_engine
 from sqlalchemy import delete
@@ -73,7 +74,6 @@ def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
     marker = request.node.get_closest_marker("options")
     app = create_app(app_config(**(marker.kwargs if marker else {})))
 
-    @app.before_request
     def forget_cached_user() -> None:
         # Flask 3.1's test client reuses the test's app context, so Flask-Login's cached user, the
         # resident's cached invitation and Flask-Babel's cached locale would outlive their request.
@@ -81,6 +81,8 @@ def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
         g.pop("resident_invitation", None)
         g.pop("csrf_token", None)
         refresh_locale()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_cached_user)  # before the app's own
 
     with app.app_context():
         db.create_all()
@@ -195,3 +197,14 @@ def scratch_database(tmp_path):
             for name in made:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def english_messages(request: pytest.FixtureRequest) -> Iterator[None]:
+    """For tests that compare messages in English (the default language is Chinese)."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("app")
+    with force_locale("en"):
+        yield

@@ -8,8 +8,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
+from sqlalchemy import create_engine
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
 
 from consult import create_app
+from consult.config import database_url
 from consult.extensions import db
 
 
@@ -28,4 +32,21 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url):
             tables = set(db.inspect(conn).get_table_names())
         db.engine.dispose()
     assert diff == []
+    assert_audit_log_is_append_only(empty_database_url)
     assert {"compound", "dwelling", "owner", "occupant", "user_account", "alembic_version"} <= tables
+
+
+def assert_audit_log_is_append_only(url: str) -> None:
+    """The migration installs the triggers that refuse to change or remove an audit entry."""
+    engine = create_engine(database_url(url))
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_entry (at, actor, action, detail, prev_hash, hash)"
+                " VALUES (CURRENT_TIMESTAMP, 'x', 'x', '{}', 'a', 'b')"
+            )
+        )
+    for statement in ("UPDATE audit_entry SET actor = 'y'", "DELETE FROM audit_entry"):
+        with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    engine.dispose()

@@ -48,8 +48,19 @@ from consult.residents.services import mark_used
 from consult.residents.services import person_of
 from consult.residents.services import revoke
 from consult.safety import local_target
+from consult.schemes.services import my_answers
+from consult.schemes.services import resident_links as scheme_links
+from consult.surveys.services import published_links as published_needs
+from consult.surveys.services import resident_links as survey_links
+from consult.voting.services import published_links as published_results
+from consult.voting.services import resident_links as vote_links
 
 bp = Blueprint("residents", __name__)
+
+#: what each round's area offers a resident: (label, url, already answered)
+RESIDENT_LINKS = (survey_links, scheme_links, vote_links)
+#: what each area has published for the compound: (label, url)
+PUBLISHED_LINKS = (published_needs, published_results)
 
 
 def client_limit() -> str:
@@ -145,6 +156,8 @@ def home() -> Any:
     assert invitation is not None
     person = person_of(invitation)
     cover = coverages([invitation.compound_id])[invitation.compound_id]
+    now = utcnow()
+    links = [link for provider in RESIDENT_LINKS for link in provider(invitation, now)]
     return render_template(
         "residents/home.html",
         invitation=invitation,
@@ -152,6 +165,10 @@ def home() -> Any:
         compound=invitation.compound,
         coverage=cover,
         acknowledged=has_acknowledged_privacy(invitation),
+        open_now=[(label, url) for label, url, done in links if not done],
+        answered=[(label, url) for label, url, done in links if done],
+        published=[link for provider in PUBLISHED_LINKS for link in provider(invitation)],
+        my_answers=my_answers(invitation),
     )
 
 

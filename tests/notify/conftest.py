@@ -22,8 +22,8 @@ from consult.notify.mailer import EXTENSION_KEY
 from consult.notify.mailer import get_mailer
 from consult.notify.services import enqueue
 from tests.conftest import TEST_DATABASE_URL
-from tests.conftest import empty_database
 from tests.conftest import app_config
+from tests.conftest import empty_database
 
 API_KEY = "SG.test-key"
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)

@@ -46,6 +46,11 @@ def answer(survey, cards, name, willingness="yes", needs=("B01",), hazards=(), n
     return saved
 
 
+@pytest.fixture(autouse=True)
+def in_english(english_messages: None) -> None:
+    """These tests compare messages in English."""
+
+
 def test_a_survey_is_made_with_the_whole_catalogue(survey, needs_round):
     assert survey.round_id == needs_round.id
     assert [(i.code, i.category, i.name_zh, i.name_en) for i in survey.items] == [
