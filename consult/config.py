@@ -14,6 +14,8 @@ MAX_CONTENT_LENGTH  largest accepted request body in bytes (default 16 MiB)
 RATELIMIT_STORAGE_URI  where attempt counters live: memory:// (default, one process) or redis://host:6379
 RESIDENT_CODE_LIMIT    wrong-code attempts allowed per client (default "10 per 15 minutes")
 RESIDENT_COMPOUND_LIMIT  wrong-code attempts allowed per compound's code page (default "60 per hour")
+STAFF_IDLE_MINUTES, STAFF_SESSION_HOURS  a staff session ends after this long unused (30) or in all (12)
+LOGIN_LIMIT         wrong passwords allowed per client at the staff sign-in (default "10 per 15 minutes")
 RESIDENT_SESSION_HOURS how long a resident stays signed in after scanning a card (default 12)
 DATA_KEY            key (32 bytes, base64) that encrypts phone numbers and e-mails at rest (default:
                     derived from SECRET_KEY; changing it makes stored contact details unreadable)
@@ -79,6 +81,10 @@ class Config:
     NOTIFY_BATCH_SIZE = int(os.environ.get("NOTIFY_BATCH_SIZE", "20"))
     NOTIFY_POLL_SECONDS = float(os.environ.get("NOTIFY_POLL_SECONDS", "5"))
     SENDGRID_TIMEOUT = float(os.environ.get("SENDGRID_TIMEOUT", "10"))
+    SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
+    STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))
+    STAFF_SESSION_HOURS = int(os.environ.get("STAFF_SESSION_HOURS", "12"))
+    LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "10 per 15 minutes")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import flash
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -35,13 +38,42 @@ from consult.auth.services import set_role
 from consult.auth.services import sign_out_everywhere
 from consult.compounds.models import Street
 from consult.extensions import db
+from consult.extensions import limiter
 from consult.i18n import fresh_session
 from consult.safety import local_target
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
+def start_staff_session(now: float) -> None:
+    session["staff_since"] = session["staff_seen"] = int(now)
+
+
+@bp.before_app_request
+def staff_session_limits() -> Any:
+    """A staff session ends after STAFF_IDLE_MINUTES unused, and STAFF_SESSION_HOURS after sign-in."""
+    if not current_user.is_authenticated:
+        return None
+    now = time.time()
+    since, seen = session.get("staff_since"), session.get("staff_seen")
+    idle = current_app.config["STAFF_IDLE_MINUTES"] * 60
+    absolute = current_app.config["STAFF_SESSION_HOURS"] * 3600
+    if not isinstance(since, int) or not isinstance(seen, int) or now - seen > idle or now - since > absolute:
+        logout_user()
+        fresh_session()
+        flash(_("Your session has ended. Please sign in again."), "info")
+        return redirect(url_for("auth.login"))
+    if now - seen > 60:  # refresh at most once a minute, so that not every response rewrites the cookie
+        session["staff_seen"] = int(now)
+    return None
+
+
+def login_limit() -> str:
+    return current_app.config["LOGIN_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"], deduct_when=lambda response: bool(g.get("login_failed")))
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("compounds.dashboard"))
@@ -49,10 +81,14 @@ def login() -> Any:
     if form.validate_on_submit():
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is None:
+            g.login_failed = True  # counts against the client's limit of wrong passwords
+            record("anonymous", "user.login_failed", email=(form.email.data or "").strip().lower()[:200])
+            db.session.commit()
             form.password.errors.append(_("E-mail or password is wrong."))
         else:
             fresh_session()
             login_user(user)
+            start_staff_session(time.time())
             record(f"user:{user.id}", "user.login")
             db.session.commit()
             return redirect(local_target(request.args.get("next"), url_for("compounds.dashboard")))
@@ -88,6 +124,7 @@ def password() -> Any:
             user = current_user._get_current_object()  # the account itself, not the proxy to it
             fresh_session()
             login_user(user)  # this session goes on with the new token
+            start_staff_session(time.time())
             flash(_("Your password is changed. Other sessions of your account have ended."), "success")
             return redirect(url_for("compounds.dashboard"))
     return render_template("auth/password.html", form=form)

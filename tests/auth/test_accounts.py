@@ -97,3 +97,47 @@ def test_admin_cannot_disable_themselves(client, auth, admin):
     client.post(f"/auth/users/{admin.id}/disable")
     db.session.refresh(admin)
     assert admin.active
+
+
+@pytest.mark.options(LOGIN_LIMIT="3 per minute")
+def test_wrong_passwords_are_cut_off_per_client(client, auth, worker):
+    for _attempt in range(3):
+        assert auth.login(worker, "not the password").status_code == 200
+    assert auth.login(worker).status_code == 429  # even the right password waits now
+    other = client.post(
+        "/auth/login",
+        data={"email": worker.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+    )
+    assert other.status_code == 302
+
+
+@pytest.mark.options(LOGIN_LIMIT="3 per minute")
+def test_signing_in_costs_nothing_against_the_limit(client, auth, worker):
+    for _attempt in range(5):
+        assert auth.login(worker).status_code == 302
+        auth.logout()
+
+
+def test_an_idle_staff_session_ends(client, auth, worker):
+    auth.login(worker)
+    with client.session_transaction() as session:
+        session["staff_seen"] -= 31 * 60
+    response = client.get("/compounds/")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+    assert client.get("/compounds/").status_code == 302
+
+
+def test_a_staff_session_ends_after_its_lifetime_however_busy(client, auth, worker):
+    auth.login(worker)
+    with client.session_transaction() as session:
+        session["staff_since"] -= 13 * 3600
+    assert client.get("/compounds/").status_code == 302
+
+
+def test_an_active_staff_session_goes_on(client, auth, worker):
+    auth.login(worker)
+    with client.session_transaction() as session:
+        session["staff_seen"] -= 20 * 60
+    assert client.get("/compounds/").status_code == 200
