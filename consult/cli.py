@@ -153,6 +153,17 @@ def cards_command(compound: str, building: str | None, unit: str | None, out: Pa
     click.echo(f"{len(issued)} cards for {target.name} written to {out}.")
 
 
+@click.command("remind-closing")
+def remind_closing_command() -> None:
+    """Queue the "closes in two days" notices of open rounds (run it from cron, e.g. hourly)."""
+    from consult.db import utcnow
+    from consult.rounds.notices import remind_closing
+
+    queued = remind_closing(utcnow())
+    db.session.commit()
+    click.echo(f"{queued} reminders queued.")
+
+
 @click.group("audit")
 def audit() -> None:
     """The tamper-evident audit log."""
@@ -273,6 +284,7 @@ def register(app: Flask) -> None:
         create_compound_command,
         import_roster_command,
         cards_command,
+        remind_closing_command,
         audit,
         backup_command,
         restore_command,

@@ -26,6 +26,7 @@ from consult.compounds.models import StairUnit
 from consult.extensions import db
 from consult.rounds.models import Round
 from consult.rounds.models import RoundEvent
+from consult.rounds.notices import notify_residents
 from consult.rounds.rules import DEFAULT_ROUNDS
 from consult.rounds.rules import Action
 from consult.rounds.rules import RoundFacts
@@ -237,6 +238,8 @@ def apply(round_: Round, action: Action, actor: str, now: datetime, reason: str 
         round_.published_at = now
         round_.notice_ends_at = outcome.notice_ends_at
     _event(round_, actor, action.value, before, outcome.state, reason, now)
+    if action is Action.OPEN:
+        notify_residents(round_, "round_opened", now)
     return round_
 
 

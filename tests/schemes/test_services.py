@@ -14,6 +14,7 @@ from sqlalchemy import select
 from consult.audit.models import AuditEntry
 from consult.auth.models import Role
 from consult.extensions import db
+from consult.notify.models import NoticeKind
 from consult.notify.models import OutboxMessage
 from consult.residents.models import Invitation
 from consult.roster.parse import parse_roster
@@ -46,6 +47,9 @@ from tests.schemes.factories import plain_png
 from tests.schemes.factories import png_header_only
 from tests.schemes.factories import png_with_metadata
 from tests.schemes.factories import publish_round
+
+#: the notices this area queues (opening a round queues others)
+ANSWERED = OutboxMessage.kind == NoticeKind.COMMENT_ANSWERED
 
 
 def invitation(cards, name: str) -> Invitation:
@@ -358,17 +362,17 @@ def test_the_author_is_told_when_their_comment_is_answered(round2, commented, an
     )  # 张伟: has an address
     services.answer_comment(commented[2], AnswerOutcome.NOT_ADOPTED, "预算不足", answerer, now)  # 李娜: none
     db.session.commit()
-    messages = db.session.scalars(select(OutboxMessage)).all()
+    messages = db.session.scalars(select(OutboxMessage).where(ANSWERED)).all()
     assert [(m.kind.value, m.to_address) for m in messages] == [("comment_answered", "zhang@example.test")]
     assert f"/me/schemes/{round2.id}" in messages[0].text_body
     assert "张伟" not in messages[0].text_body
     # the same answer saved again sends nothing new; a changed outcome does
     services.answer_comment(commented[0], AnswerOutcome.PARTLY, "部分采纳：8个车位", answerer, now)
     db.session.commit()
-    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1
+    assert db.session.scalar(select(func.count(OutboxMessage.id)).where(ANSWERED)) == 1
     services.answer_comment(commented[0], AnswerOutcome.NOT_ADOPTED, "经复核不采纳", answerer, now)
     db.session.commit()
-    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 2
+    assert db.session.scalar(select(func.count(OutboxMessage.id)).where(ANSWERED)) == 2
 
 
 def test_a_comment_outlives_its_author_leaving_the_roster(compound, round2, schemes, cards, answerer):
@@ -387,7 +391,7 @@ def test_a_comment_outlives_its_author_leaving_the_roster(compound, round2, sche
     close_round(round2)
     services.answer_comment(kept, AnswerOutcome.NOT_ADOPTED, "理由", answerer, round2.closes_at)
     db.session.commit()
-    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+    assert db.session.scalar(select(func.count(OutboxMessage.id)).where(ANSWERED)) == 0
 
 
 # --- uploads

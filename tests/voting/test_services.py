@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from consult.audit.models import AuditEntry
 from consult.extensions import db
+from consult.notify.models import NoticeKind
 from consult.notify.models import OutboxMessage
 from consult.residents.models import Invitation
 from consult.rounds.rules import Action
@@ -193,7 +194,9 @@ def test_a_changed_vote_is_a_new_row_and_the_history_stays(vote, standard, cards
     assert {b.choice for b in active if b.question.kind is QuestionKind.YES_NO} == {"no"}
     # the owner left an e-mail address: each receipt went to it, an essential notice
     sent = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.to_address == "zhang@example.test")
+        select(OutboxMessage).where(
+            OutboxMessage.to_address == "zhang@example.test", OutboxMessage.kind == NoticeKind.VOTE_RECEIVED
+        )
     ).all()
     assert len(sent) == 2
     assert any("-".join([second.code[:4], second.code[4:8], second.code[8:]]) in m.text_body for m in sent)
