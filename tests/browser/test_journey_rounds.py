@@ -98,3 +98,8 @@ def test_resident_answers_the_survey_and_comments_on_the_scheme(page: Any, data:
     assert "部分采纳" in main
     screenshot(page, "33-answer")
     assert_accessible(page)
+    page.goto(f"/p/{compound.id}")
+    page.get_by_role("link", name="第 2 轮的设计方案，包括图纸和对意见的答复").click()
+    assert answer in page.get_by_role("main").inner_text()
+    assert "周秀兰" not in page.content()
+    assert_accessible(page)
