@@ -19,22 +19,14 @@ from consult.compounds.models import StairUnit
 from consult.compounds.rules import compound_stage
 from consult.compounds.services import building_coverages
 from consult.compounds.services import coverages
-from consult.compounds.services import get_compound_for
 from consult.compounds.services import visible_compounds
-from consult.errors import NotFound
 from consult.extensions import db
 from consult.residents.services import active_cards
+from consult.scoping import staff_compound_or_404
 
 bp = Blueprint("compounds", __name__, url_prefix="/compounds")
 
 STAFF = (Role.WORKER, Role.REVIEWER, Role.ADMIN, Role.EXPERT)
-
-
-def _compound_or_404(compound_id: int) -> Any:
-    try:
-        return get_compound_for(current_user, compound_id)
-    except NotFound:
-        abort(404)
 
 
 @bp.get("/")
@@ -49,7 +41,7 @@ def dashboard() -> Any:
 @bp.get("/<int:compound_id>")
 @role_required(*STAFF)
 def detail(compound_id: int) -> Any:
-    compound = _compound_or_404(compound_id)
+    compound = staff_compound_or_404(compound_id)
     cover = coverages([compound.id])[compound.id]
     buildings = db.session.scalars(
         select(Building)
@@ -70,7 +62,7 @@ def detail(compound_id: int) -> Any:
 @bp.get("/<int:compound_id>/buildings/<int:building_id>")
 @role_required(*STAFF)
 def building(compound_id: int, building_id: int) -> Any:
-    compound = _compound_or_404(compound_id)
+    compound = staff_compound_or_404(compound_id)
     building = db.session.scalars(
         select(Building)
         .where(Building.id == building_id, Building.compound_id == compound.id)

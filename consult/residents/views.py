@@ -19,9 +19,7 @@ from flask_login import current_user
 from consult.auth.decorators import role_required
 from consult.auth.models import Role
 from consult.compounds.services import coverages
-from consult.compounds.services import get_compound_for
 from consult.db import utcnow
-from consult.errors import NotFound
 from consult.extensions import db
 from consult.extensions import limiter
 from consult.residents.access import current_invitation
@@ -50,6 +48,7 @@ from consult.residents.services import revoke
 from consult.safety import local_target
 from consult.schemes.services import my_answers
 from consult.schemes.services import resident_links as scheme_links
+from consult.scoping import staff_compound_or_404
 from consult.surveys.services import published_links as published_needs
 from consult.surveys.services import resident_links as survey_links
 from consult.voting.services import published_links as published_results
@@ -210,7 +209,7 @@ def _send_cards(compound: Any, issued: list[IssuedCard], output: str, title: str
 @bp.route("/compounds/<int:compound_id>/cards", methods=["GET", "POST"])
 @role_required(Role.WORKER, Role.ADMIN)
 def print_cards(compound_id: int) -> Any:
-    compound = _staff_compound(compound_id)
+    compound = staff_compound_or_404(compound_id)
     labels = [b.label for b in compound.buildings]
     form = CardSheetForm(buildings=labels)
     if form.validate_on_submit():
@@ -233,7 +232,7 @@ def print_cards(compound_id: int) -> Any:
 @role_required(Role.WORKER, Role.ADMIN)
 def revoke_card(compound_id: int, invitation_id: int) -> Any:
     """A lost card: its code stops working at once."""
-    compound = _staff_compound(compound_id)
+    compound = staff_compound_or_404(compound_id)
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.compound_id != compound.id:
         abort(404)
@@ -249,7 +248,7 @@ def revoke_card(compound_id: int, invitation_id: int) -> Any:
 @role_required(Role.WORKER, Role.ADMIN)
 def print_one_card(compound_id: int) -> Any:
     """A new card for one owner or occupant; their earlier card stops working."""
-    compound = _staff_compound(compound_id)
+    compound = staff_compound_or_404(compound_id)
     owner_id = request.form.get("owner_id", type=int)
     occupant_id = request.form.get("occupant_id", type=int)
     people = [
@@ -263,10 +262,3 @@ def print_one_card(compound_id: int) -> Any:
     issued = issue_cards(people, compound, f"user:{current_user.id}", utcnow())
     db.session.commit()
     return _send_cards(compound, issued, "pdf", compound.name)
-
-
-def _staff_compound(compound_id: int) -> Any:
-    try:
-        return get_compound_for(current_user, compound_id)
-    except NotFound:
-        abort(404)

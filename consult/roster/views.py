@@ -15,7 +15,6 @@ from flask_login import current_user
 
 from consult.auth.decorators import role_required
 from consult.auth.models import Role
-from consult.compounds.services import get_compound_for
 from consult.errors import NotFound
 from consult.extensions import db
 from consult.roster.forms import ConfirmImportForm
@@ -23,23 +22,17 @@ from consult.roster.forms import RosterUploadForm
 from consult.roster.parse import RosterRejected
 from consult.roster.services import apply_staged
 from consult.roster.services import stage_upload
+from consult.scoping import staff_compound_or_404
 
 bp = Blueprint("roster", __name__, url_prefix="/compounds")
 
 IMPORTERS = (Role.WORKER, Role.ADMIN)
 
 
-def _compound_or_404(compound_id: int) -> Any:
-    try:
-        return get_compound_for(current_user, compound_id)
-    except NotFound:
-        abort(404)
-
-
 @bp.route("/<int:compound_id>/roster", methods=["GET", "POST"])
 @role_required(*IMPORTERS)
 def upload(compound_id: int) -> Any:
-    compound = _compound_or_404(compound_id)
+    compound = staff_compound_or_404(compound_id)
     form = RosterUploadForm()
     if form.validate_on_submit():
         upload = form.file.data
@@ -64,7 +57,7 @@ def upload(compound_id: int) -> Any:
 @bp.post("/<int:compound_id>/roster/apply")
 @role_required(*IMPORTERS)
 def apply(compound_id: int) -> Any:
-    compound = _compound_or_404(compound_id)
+    compound = staff_compound_or_404(compound_id)
     form = ConfirmImportForm()
     if not form.validate_on_submit() or not (form.import_id.data or "").isdigit():
         abort(400)

@@ -19,9 +19,7 @@ from consult.auth.decorators import role_required
 from consult.auth.models import Role
 from consult.compounds.models import Building
 from consult.compounds.models import StairUnit
-from consult.compounds.services import get_compound_for
 from consult.db import utcnow
-from consult.errors import NotFound
 from consult.extensions import db
 from consult.rounds.forms import ActionForm
 from consult.rounds.forms import PlanRoundsForm
@@ -37,6 +35,8 @@ from consult.rounds.services import plan_default_rounds
 from consult.rounds.services import repeat
 from consult.rounds.services import rounds_of
 from consult.rounds.services import set_schedule
+from consult.scoping import staff_compound_or_404
+from consult.scoping import staff_round_or_404
 
 bp = Blueprint("rounds", __name__)
 
@@ -44,18 +44,8 @@ STAFF = (Role.WORKER, Role.REVIEWER, Role.ADMIN)
 RUNNERS = (Role.WORKER, Role.ADMIN)
 
 
-def _compound(compound_id: int) -> Any:
-    try:
-        return get_compound_for(current_user, compound_id)
-    except NotFound:
-        abort(404)
-
-
 def _round(compound: Any, round_id: int) -> Round:
-    round_ = db.session.get(Round, round_id)
-    if round_ is None or round_.compound_id != compound.id:
-        abort(404)
-    return round_
+    return staff_round_or_404(compound.id, round_id)[1]
 
 
 def _actor() -> str:
@@ -65,7 +55,7 @@ def _actor() -> str:
 @bp.get("/compounds/<int:compound_id>/rounds")
 @role_required(*STAFF)
 def timeline(compound_id: int) -> Any:
-    compound = _compound(compound_id)
+    compound = staff_compound_or_404(compound_id)
     rounds = rounds_of(compound)
     return render_template(
         "rounds/timeline.html",
@@ -82,7 +72,7 @@ def timeline(compound_id: int) -> Any:
 @bp.post("/compounds/<int:compound_id>/rounds/plan")
 @role_required(*RUNNERS)
 def plan(compound_id: int) -> Any:
-    compound = _compound(compound_id)
+    compound = staff_compound_or_404(compound_id)
     form = PlanRoundsForm()
     if not form.validate_on_submit() or form.start.data is None:
         flash(_("Choose the day the first round opens."), "error")
@@ -100,7 +90,7 @@ def plan(compound_id: int) -> Any:
 @bp.route("/compounds/<int:compound_id>/rounds/<int:round_id>/schedule", methods=["GET", "POST"])
 @role_required(*RUNNERS)
 def schedule(compound_id: int, round_id: int) -> Any:
-    compound = _compound(compound_id)
+    compound = staff_compound_or_404(compound_id)
     round_ = _round(compound, round_id)
     form = ScheduleForm(notice_days=round_.notice_days)
     if form.validate_on_submit() and form.opens.data and form.closes.data:
@@ -124,7 +114,7 @@ def schedule(compound_id: int, round_id: int) -> Any:
 @bp.post("/compounds/<int:compound_id>/rounds/<int:round_id>/<any(open,close,publish,finish,fail):action>")
 @role_required(*RUNNERS)
 def act(compound_id: int, round_id: int, action: str) -> Any:
-    compound = _compound(compound_id)
+    compound = staff_compound_or_404(compound_id)
     round_ = _round(compound, round_id)
     form = ActionForm()
     if not form.validate_on_submit():
@@ -142,7 +132,7 @@ def act(compound_id: int, round_id: int, action: str) -> Any:
 @bp.post("/compounds/<int:compound_id>/rounds/<int:round_id>/repeat")
 @role_required(*RUNNERS)
 def repeat_round(compound_id: int, round_id: int) -> Any:
-    compound = _compound(compound_id)
+    compound = staff_compound_or_404(compound_id)
     round_ = _round(compound, round_id)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -178,7 +168,7 @@ def _units(compound_id: int) -> list[StairUnit]:
 @bp.get("/compounds/<int:compound_id>/rounds/<int:round_id>/participation")
 @role_required(*STAFF)
 def participation_page(compound_id: int, round_id: int) -> Any:
-    compound = _compound(compound_id)
+    compound = staff_compound_or_404(compound_id)
     round_ = _round(compound, round_id)
     return render_template(
         "rounds/participation.html",
@@ -193,7 +183,7 @@ def participation_page(compound_id: int, round_id: int) -> Any:
 @role_required(*STAFF)
 def doors(compound_id: int, round_id: int) -> Any:
     """A printable list of the doors still to knock on: rooms only, no names."""
-    compound = _compound(compound_id)
+    compound = staff_compound_or_404(compound_id)
     round_ = _round(compound, round_id)
     return render_template(
         "rounds/doors.html",

@@ -57,6 +57,7 @@ from consult.schemes.rules import residents_see
 from consult.schemes.rules import version_editable
 from consult.schemes.services import SchemeRefused
 from consult.schemes.uploads import UploadRejected
+from consult.scoping import staff_round_or_404
 
 bp = Blueprint("schemes", __name__)
 
@@ -82,14 +83,7 @@ def _private(rv: Any) -> Response:
 
 def _staff_round(compound_id: int, round_id: int) -> tuple[Compound, Round]:
     """The compound (if this staff member may see it) and its round of schemes; else 404."""
-    try:
-        compound = get_compound_for(current_user, compound_id)
-    except NotFound:
-        abort(404)
-    round_ = db.session.get(Round, round_id)
-    if round_ is None or round_.compound_id != compound.id or round_.kind is not RoundKind.SCHEME:
-        abort(404)
-    return compound, round_
+    return staff_round_or_404(compound_id, round_id, RoundKind.SCHEME)
 
 
 def _scheme(round_: Round, scheme_id: int) -> Scheme:

@@ -24,9 +24,7 @@ from flask_login import current_user
 from consult.auth.decorators import role_required
 from consult.auth.models import Role
 from consult.compounds.models import Compound
-from consult.compounds.services import get_compound_for
 from consult.db import utcnow
-from consult.errors import NotFound
 from consult.extensions import db
 from consult.residents.access import current_invitation
 from consult.residents.access import resident_required
@@ -38,6 +36,7 @@ from consult.rounds.rules import RoundState
 from consult.rounds.rules import TransitionRefused
 from consult.rounds.services import apply
 from consult.rounds.services import participation
+from consult.scoping import staff_round_or_404
 from consult.surveys import services
 from consult.surveys.catalogue import category_label
 from consult.surveys.charts import BarRow
@@ -176,14 +175,7 @@ def _line(row: NeedRow, names: dict[str, str], top: bool, decision: NeedDecision
 
 
 def _staff_round(compound_id: int, round_id: int) -> tuple[Compound, Round]:
-    try:
-        compound = get_compound_for(current_user, compound_id)
-    except NotFound:
-        abort(404)
-    round_ = db.session.get(Round, round_id)
-    if round_ is None or round_.compound_id != compound.id or round_.kind is not RoundKind.NEEDS:
-        abort(404)
-    return compound, round_
+    return staff_round_or_404(compound_id, round_id, RoundKind.NEEDS)
 
 
 def _staff_survey(compound_id: int, round_id: int) -> tuple[Compound, Round, Survey]:

@@ -44,6 +44,7 @@ from consult.residents.services import has_acknowledged_privacy
 from consult.rounds.models import Round
 from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
+from consult.scoping import staff_round_or_404
 from consult.ui import mask_name
 from consult.voting import services
 from consult.voting.counting import Precedence
@@ -313,14 +314,7 @@ def _actor() -> str:
 
 
 def _staff_round(compound_id: int, round_id: int) -> tuple[Compound, Round]:
-    try:
-        compound = get_compound_for(current_user, compound_id)
-    except NotFound:
-        abort(404)
-    round_ = db.session.get(Round, round_id)
-    if round_ is None or round_.compound_id != compound.id or round_.kind is not RoundKind.VOTE:
-        abort(404)
-    return compound, round_
+    return staff_round_or_404(compound_id, round_id, RoundKind.VOTE)
 
 
 def _places(compound: Compound) -> list[tuple[str, str]]:
