@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from consult.auth.views import bp as auth_bp
     from consult.compounds.views import bp as compounds_bp
     from consult.district.views import bp as district_bp
+    from consult.experts.views import bp as experts_bp
     from consult.i18n import bp as i18n_bp
     from consult.notify.views import bp as notify_bp
     from consult.public.views import bp as public_bp
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(voting_bp)
     app.register_blueprint(district_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(experts_bp)
     app.add_url_rule("/", "index", _index)
     register_round_content()
 

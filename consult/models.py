@@ -13,6 +13,13 @@ from consult.compounds.models import Owner
 from consult.compounds.models import OwnerKind
 from consult.compounds.models import StairUnit
 from consult.compounds.models import Street
+from consult.experts.models import ConflictDeclaration
+from consult.experts.models import Criterion
+from consult.experts.models import Panel
+from consult.experts.models import PanelMember
+from consult.experts.models import PanelOpinion
+from consult.experts.models import Score
+from consult.experts.models import Submission
 from consult.notify.models import OutboxMessage
 from consult.notify.models import Unsubscribe
 from consult.residents.models import Invitation
@@ -49,6 +56,8 @@ __all__ = [
     "Cluster",
     "CommentAnswer",
     "Compound",
+    "ConflictDeclaration",
+    "Criterion",
     "District",
     "Dwelling",
     "Invitation",
@@ -57,6 +66,9 @@ __all__ = [
     "OutboxMessage",
     "Owner",
     "OwnerKind",
+    "Panel",
+    "PanelMember",
+    "PanelOpinion",
     "PaperEntry",
     "PaperSheet",
     "PrivacyAcknowledgement",
@@ -73,8 +85,10 @@ __all__ = [
     "SchemeItem",
     "SchemePreference",
     "SchemeVersion",
+    "Score",
     "StairUnit",
     "Street",
+    "Submission",
     "Survey",
     "SurveyAnswer",
     "SurveyItem",

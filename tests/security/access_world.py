@@ -37,6 +37,7 @@ from consult.compounds.models import Owner
 from consult.compounds.services import create_compound
 from consult.compounds.services import ensure_district
 from consult.compounds.services import ensure_street
+from consult.experts.services import form_panel
 from consult.extensions import db
 from consult.notify.emails import unsubscribe_token
 from consult.notify.models import NoticeKind
@@ -164,6 +165,8 @@ def build_world(stage: str = "needs") -> World:
     )
     assert message is not None
     message.status = OutboxStatus.SENT  # a sent message may be sent again
+    panel_expert = create_user("panel@example.test", "专家甲", PASSWORD, Role.EXPERT, None, actor="test")
+    panel = form_panel(scheme_round, panel_expert, [panel_expert], users["reviewer"], path="/experts")
 
     ids: dict[str, int | str] = {
         "user": target.id,
@@ -181,6 +184,7 @@ def build_world(stage: str = "needs") -> World:
         "message": message.id,
         "unsubscribe": unsubscribe_token("zhang@example.test", "zh_CN"),
         "token": bystander.token,
+        "panel": panel.id,
     }
 
     def open_(round_, since: timedelta = timedelta(days=1)) -> None:

@@ -94,6 +94,18 @@ ACCESS: dict[str, frozenset[str]] = {
     "compounds.detail": READ_A,
     "district.compounds_export": DISTRICT,
     "district.dashboard": DISTRICT,
+    # expert panels: the expert principal sits on no panel; the panel's own expert is not walked
+    "experts.index": frozenset({EXPERT, REVIEWER, ADMIN}),
+    "experts.new_panel": DISTRICT,
+    "experts.panel": DISTRICT,
+    "experts.rubric": DISTRICT,
+    "experts.freeze": DISTRICT,
+    "experts.conflict": frozenset(),  # members only
+    "experts.score": frozenset(),  # members only
+    "experts.submit": frozenset(),  # members only
+    "experts.close": DISTRICT,
+    "experts.opinion": frozenset(),  # the chair only
+    "experts.results": DISTRICT,
     # language and large type: anyone
     "i18n.switch": EVERYONE,
     "i18n.toggle_large_type": EVERYONE,
@@ -213,7 +225,7 @@ STAGED_ROWS = [
 ]
 
 #: the round a route's ``round_id`` names, by blueprint: each area works on its own kind of round
-ROUND_OF_BLUEPRINT = {"rounds": 1, "surveys": 1, "schemes": 2, "voting": 3}
+ROUND_OF_BLUEPRINT = {"rounds": 1, "surveys": 1, "schemes": 2, "voting": 3, "experts": 2}
 
 #: URL parameters named alike on several routes but meaning different things: (endpoint, name) -> world id
 PARAMETERS = {
@@ -236,6 +248,7 @@ BY_NAME = {
     "document_id": "document",
     "sheet_id": "sheet",
     "proxy_id": "proxy",
+    "panel_id": "panel",
 }
 FIXED = {
     ("i18n.switch", "code"): "en",

@@ -1,0 +1,102 @@
+"""Forms of the expert panels. The rubric and score forms have one field per criterion, so they are
+built for the panel at hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms import RadioField
+from wtforms import SelectChoice
+from wtforms import SelectField
+from wtforms import SelectMultipleField
+from wtforms import TextAreaField
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import NumberRange
+
+from consult.experts.models import Criterion
+from consult.experts.rules import Aggregation
+from consult.experts.rules import Verdict
+
+AGGREGATION_LABELS = {
+    Aggregation.MEAN: _l("Mean"),
+    Aggregation.TRIMMED_MEAN: _l("Trimmed mean (highest and lowest dropped when five or more scored)"),
+}
+VERDICT_LABELS = {
+    Verdict.RECOMMEND: _l("Recommend"),
+    Verdict.RECOMMEND_WITH_CHANGES: _l("Recommend with changes"),
+    Verdict.DO_NOT_RECOMMEND: _l("Do not recommend"),
+}
+
+
+class PanelForm(FlaskForm):
+    members = SelectMultipleField(_l("Experts"), coerce=int, validators=[InputRequired()])
+    chair = SelectField(_l("Chair"), coerce=int, validators=[InputRequired()])
+    aggregation = SelectField(
+        _l("Aggregation"),
+        choices=[SelectChoice(a.value, label) for a, label in AGGREGATION_LABELS.items()],
+        default=Aggregation.MEAN.value,
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button: freeze, submit, close (CSRF only)."""
+
+
+class ConflictForm(FlaskForm):
+    declared = RadioField(
+        _l("Do you have a conflict of interest with this scheme?"),
+        choices=[SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes"))],
+        validators=[InputRequired()],
+    )
+    reason = TextAreaField(_l("What is the conflict?"), validators=[Length(max=2000)])
+
+
+class OpinionForm(FlaskForm):
+    verdict = RadioField(
+        _l("Opinion"),
+        choices=[SelectChoice(v.value, label) for v, label in VERDICT_LABELS.items()],
+        validators=[InputRequired()],
+    )
+    required_changes = TextAreaField(_l("Changes required"), validators=[Length(max=5000)])
+
+
+def rubric_form(criteria: Sequence[Criterion], names: dict[int, str]) -> FlaskForm:
+    class RubricForm(FlaskForm):
+        pass
+
+    for c in criteria:
+        setattr(
+            RubricForm,
+            f"weight_{c.id}",
+            IntegerField(
+                c.name_en, validators=[InputRequired(), NumberRange(min=1, max=100)], default=c.weight
+            ),
+        )
+    return RubricForm()
+
+
+def score_form(criteria: Sequence[Criterion], names: dict[int, str]) -> FlaskForm:
+    class ScoreForm(FlaskForm):
+        pass
+
+    for c in criteria:
+        setattr(
+            ScoreForm,
+            f"value_{c.id}",
+            IntegerField(
+                _l("%(criterion)s (0–%(scale)s)", criterion=names[c.id], scale=c.scale),
+                validators=[InputRequired(), NumberRange(min=0, max=c.scale)],
+            ),
+        )
+        setattr(
+            ScoreForm,
+            f"comment_{c.id}",
+            TextAreaField(
+                _l("Comment on %(criterion)s", criterion=names[c.id]), validators=[Length(max=2000)]
+            ),
+        )
+    return ScoreForm()

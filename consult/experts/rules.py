@@ -1,0 +1,183 @@
+"""Expert scoring, pure: the default rubric, aggregation per criterion (mean or trimmed mean), the
+spread and disagreement flag, weighted totals and the ranking with ties. Exact arithmetic throughout."""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+#: the trimmed mean drops the highest and lowest score only when at least this many experts scored
+TRIM_MINIMUM = 5
+#: standard deviation above which a criterion is flagged, on a 10-point scale
+DEFAULT_THRESHOLD = Fraction(3, 2)
+
+
+class Aggregation(enum.StrEnum):
+    MEAN = "mean"
+    TRIMMED_MEAN = "trimmed_mean"
+
+
+class Verdict(enum.StrEnum):
+    RECOMMEND = "recommend"
+    RECOMMEND_WITH_CHANGES = "with_changes"
+    DO_NOT_RECOMMEND = "not_recommend"
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    key: str
+    name_zh: str
+    name_en: str
+    weight: int
+    scale: int = 10
+
+
+DEFAULT_RUBRIC: tuple[CriterionSpec, ...] = (
+    CriterionSpec("safety", "安全", "Safety", 25),
+    CriterionSpec("function", "功能", "Function", 20),
+    CriterionSpec("cost", "造价", "Cost", 20),
+    CriterionSpec("feasibility", "可实施性", "Feasibility", 15),
+    CriterionSpec("appearance", "外观", "Appearance", 10),
+    CriterionSpec("maintenance", "长效维护", "Long-term maintenance", 10),
+)
+
+
+class RubricInvalid(ValueError):
+    pass
+
+
+def check_rubric(specs: Iterable[CriterionSpec]) -> None:
+    """Weights are positive and sum to 100; scales are positive; keys are distinct."""
+    specs = list(specs)
+    if not specs:
+        raise RubricInvalid("A rubric needs at least one criterion.")
+    if len({s.key for s in specs}) != len(specs):
+        raise RubricInvalid("Criteria must be distinct.")
+    if any(s.weight <= 0 or s.scale <= 0 for s in specs):
+        raise RubricInvalid("Weights and scales must be positive.")
+    if sum(s.weight for s in specs) != 100:
+        raise RubricInvalid("Weights must sum to 100.")
+
+
+def value_in_scale(value: int, scale: int) -> bool:
+    return 0 <= value <= scale
+
+
+@dataclass(frozen=True)
+class ScoreFact:
+    expert: int
+    scheme: int
+    criterion: str
+    value: int
+
+
+def centre(values: list[int], method: Aggregation) -> tuple[Fraction, Aggregation]:
+    """The aggregate of one criterion's scores and the method actually used: a trimmed mean falls back
+    to the plain mean below TRIM_MINIMUM scores."""
+    if not values:
+        raise ValueError("no scores")
+    if method is Aggregation.TRIMMED_MEAN and len(values) >= TRIM_MINIMUM:
+        kept = sorted(values)[1:-1]
+        return Fraction(sum(kept), len(kept)), Aggregation.TRIMMED_MEAN
+    return Fraction(sum(values), len(values)), Aggregation.MEAN
+
+
+def variance(values: list[int]) -> Fraction:
+    """Population variance, exact."""
+    n = len(values)
+    mean = Fraction(sum(values), n)
+    return sum(((v - mean) ** 2 for v in values), Fraction(0)) / n
+
+
+def disagrees(var: Fraction, threshold: Fraction, scale: int = 10) -> bool:
+    """Standard deviation above the threshold (given on a 10-point scale, rescaled), compared on the
+    variance so no square root is taken."""
+    limit = threshold * Fraction(scale, 10)
+    return var > limit * limit
+
+
+@dataclass(frozen=True)
+class CriterionFigure:
+    criterion: str
+    count: int
+    value: Fraction
+    method: Aggregation
+    variance: Fraction
+    disagreement: bool
+
+
+@dataclass(frozen=True)
+class SchemeResult:
+    scheme: int
+    figures: dict[str, CriterionFigure]
+    #: weighted total on a 0–100 scale, None until every criterion has a score
+    total: Fraction | None
+
+    @property
+    def disagreement(self) -> bool:
+        return any(f.disagreement for f in self.figures.values())
+
+
+def aggregate(
+    scores: Iterable[ScoreFact],
+    rubric: Iterable[CriterionSpec],
+    schemes: Iterable[int],
+    method: Aggregation,
+    conflicts: Iterable[tuple[int, int]] = (),
+    threshold: Fraction = DEFAULT_THRESHOLD,
+) -> dict[int, SchemeResult]:
+    """Per scheme: per-criterion figures and the weighted total (Σ weight × value / scale). Scores by an
+    expert who declared a conflict with that scheme are left out."""
+    rubric = list(rubric)
+    excluded = set(conflicts)
+    by: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for s in scores:
+        if (s.expert, s.scheme) not in excluded:
+            by[s.scheme, s.criterion].append(s.value)
+    results: dict[int, SchemeResult] = {}
+    for scheme in schemes:
+        figures: dict[str, CriterionFigure] = {}
+        for spec in rubric:
+            values = by.get((scheme, spec.key))
+            if not values:
+                continue
+            value, used = centre(values, method)
+            var = variance(values)
+            figures[spec.key] = CriterionFigure(
+                spec.key, len(values), value, used, var, disagrees(var, threshold, spec.scale)
+            )
+        total = None
+        if rubric and len(figures) == len(rubric):
+            total = sum((spec.weight * figures[spec.key].value / spec.scale for spec in rubric), Fraction(0))
+        results[scheme] = SchemeResult(scheme, figures, total)
+    return results
+
+
+@dataclass(frozen=True)
+class Place:
+    rank: int
+    schemes: tuple[int, ...]
+
+    @property
+    def tied(self) -> bool:
+        return len(self.schemes) > 1
+
+
+def ranking(totals: Mapping[int, Fraction | None]) -> list[Place]:
+    """Highest total first; equal totals share a place and the next place skips (1, 1, 3). Schemes
+    without a total are not ranked."""
+    groups: dict[Fraction, list[int]] = defaultdict(list)
+    for scheme, total in totals.items():
+        if total is not None:
+            groups[total].append(scheme)
+    places: list[Place] = []
+    rank = 1
+    for total in sorted(groups, reverse=True):
+        members = tuple(sorted(groups[total]))
+        places.append(Place(rank, members))
+        rank += len(members)
+    return places

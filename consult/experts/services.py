@@ -1,0 +1,366 @@
+"""Expert panels: forming one, the rubric, declarations, scores, submission, closing, the chair's
+opinion and the results. Services flush; the request commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from consult.audit.services import record
+from consult.auth.models import Role
+from consult.auth.models import User
+from consult.db import utcnow
+from consult.errors import ConsultError
+from consult.errors import NotFound
+from consult.experts import rules
+from consult.experts.models import ConflictDeclaration
+from consult.experts.models import Criterion
+from consult.experts.models import Panel
+from consult.experts.models import PanelMember
+from consult.experts.models import PanelOpinion
+from consult.experts.models import Score
+from consult.experts.models import Submission
+from consult.experts.rules import Aggregation
+from consult.experts.rules import CriterionSpec
+from consult.experts.rules import Verdict
+from consult.extensions import db
+from consult.notify.services import enqueue_to
+from consult.rounds.models import Round
+from consult.rounds.rules import RoundKind
+from consult.schemes.models import Scheme
+
+#: who forms panels and sees every panel's results
+OVERSEERS = (Role.REVIEWER, Role.ADMIN)
+
+
+class PanelRefused(ConsultError):
+    """A panel action broke a rule; the message says which."""
+
+
+def actor_of(user: User) -> str:
+    return f"user:{user.id}"
+
+
+def form_panel(
+    round_: Round,
+    chair: User,
+    experts: Sequence[User],
+    by: User,
+    *,
+    aggregation: Aggregation = Aggregation.MEAN,
+    resident_representatives: Sequence[User] = (),
+    path: str = "",
+) -> Panel:
+    """A district reviewer or admin forms a panel of expert accounts on a scheme round, with the
+    default rubric; each member is invited."""
+    if by.role not in OVERSEERS:
+        raise PanelRefused(_l("Only a district reviewer or an admin can form a panel."))
+    if round_.kind is not RoundKind.SCHEME:
+        raise PanelRefused(_l("Panels score the schemes of a scheme round."))
+    if not experts or any(u.role is not Role.EXPERT for u in experts):
+        raise PanelRefused(_l("Panel members must be expert accounts."))
+    if chair not in experts:
+        raise PanelRefused(_l("The chair must be a member of the panel."))
+    panel = Panel(round_id=round_.id, chair=chair, aggregation=aggregation, created_by=actor_of(by))
+    seen: set[int] = set()
+    for user in experts:
+        if user.id not in seen:
+            seen.add(user.id)
+            panel.members.append(PanelMember(user=user))
+    for user in resident_representatives:
+        if user.id not in seen:
+            seen.add(user.id)
+            panel.members.append(PanelMember(user=user, is_resident_representative=True, scores=False))
+    for position, spec in enumerate(rules.DEFAULT_RUBRIC):
+        panel.criteria.append(_criterion(spec, position))
+    db.session.add(panel)
+    db.session.flush()
+    compound = round_.compound
+    for member in panel.members:
+        enqueue_to(
+            member.user,
+            "panel_invitation",
+            {"compound": compound.name, "panel": panel.id, "path": path or f"/experts/panels/{panel.id}"},
+            dedupe_key=f"panel_invitation:{panel.id}:{member.user_id}",
+        )
+    record(actor_of(by), "experts.panel_formed", compound.id, panel=panel.id, members=sorted(seen))
+    return panel
+
+
+def _criterion(spec: CriterionSpec, position: int) -> Criterion:
+    return Criterion(
+        key=spec.key,
+        name_zh=spec.name_zh,
+        name_en=spec.name_en,
+        weight=spec.weight,
+        scale=spec.scale,
+        position=position,
+    )
+
+
+def specs_of(panel: Panel) -> list[CriterionSpec]:
+    return [CriterionSpec(c.key, c.name_zh, c.name_en, c.weight, c.scale) for c in panel.criteria]
+
+
+def set_rubric(panel: Panel, specs: Iterable[CriterionSpec], by: User) -> None:
+    """Replace the rubric, until it is frozen."""
+    if panel.rubric_frozen:
+        raise PanelRefused(_l("The rubric is frozen."))
+    specs = list(specs)
+    try:
+        rules.check_rubric(specs)
+    except rules.RubricInvalid as error:
+        raise PanelRefused(
+            _l("The rubric is not valid: the weights must be positive and sum to 100.")
+        ) from error
+    panel.criteria.clear()
+    db.session.flush()
+    for position, spec in enumerate(specs):
+        panel.criteria.append(_criterion(spec, position))
+    db.session.flush()
+    record(actor_of(by), "experts.rubric_set", panel.round.compound_id, panel=panel.id)
+
+
+def freeze_rubric(panel: Panel, by: User) -> None:
+    if not panel.rubric_frozen:
+        panel.rubric_frozen = True
+        db.session.flush()
+        record(actor_of(by), "experts.rubric_frozen", panel.round.compound_id, panel=panel.id)
+
+
+def panels_for(user: User) -> list[Panel]:
+    """The panels this user is on (overseers: every panel)."""
+    query = select(Panel).order_by(Panel.id)
+    if user.role not in OVERSEERS:
+        query = query.join(PanelMember).where(PanelMember.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def member_of(panel: Panel, user: User) -> PanelMember | None:
+    return next((m for m in panel.members if m.user_id == user.id), None)
+
+
+def get_panel_for(user: User, panel_id: int) -> Panel:
+    """The panel, if this user is on it or oversees panels; otherwise NotFound."""
+    panel = db.session.get(Panel, panel_id)
+    if panel is None or (user.role not in OVERSEERS and member_of(panel, user) is None):
+        raise NotFound("no such panel")
+    return panel
+
+
+def schemes_of(panel: Panel) -> list[Scheme]:
+    return list(
+        db.session.scalars(select(Scheme).where(Scheme.round_id == panel.round_id).order_by(Scheme.label))
+    )
+
+
+def scheme_of(panel: Panel, scheme_id: int) -> Scheme:
+    scheme = db.session.get(Scheme, scheme_id)
+    if scheme is None or scheme.round_id != panel.round_id:
+        raise NotFound("no such scheme")
+    return scheme
+
+
+def declaration(member: PanelMember, scheme: Scheme) -> ConflictDeclaration | None:
+    return db.session.scalars(
+        select(ConflictDeclaration).where(
+            ConflictDeclaration.member_id == member.id, ConflictDeclaration.scheme_id == scheme.id
+        )
+    ).first()
+
+
+def _open_for(member: PanelMember) -> None:
+    if member.panel.closed:
+        raise PanelRefused(_l("The panel is closed."))
+    if member.submission is not None:
+        raise PanelRefused(_l("You have submitted your scores."))
+    if not member.scores:
+        raise PanelRefused(_l("You do not score on this panel."))
+
+
+def declare(member: PanelMember, scheme: Scheme, declared: bool, reason: str = "") -> ConflictDeclaration:
+    """Declare whether the member has a conflict of interest with the scheme. A declared conflict
+    withdraws any scores they gave it."""
+    _open_for(member)
+    if declared and not reason.strip():
+        raise PanelRefused(_l("Say what the conflict of interest is."))
+    row = declaration(member, scheme)
+    if row is None:
+        row = ConflictDeclaration(member=member, scheme=scheme, declared=declared)
+        db.session.add(row)
+    row.declared = declared
+    row.reason = reason.strip() if declared else ""
+    row.at = utcnow()
+    if declared:
+        for score in _scores(member, scheme):
+            db.session.delete(score)
+    db.session.flush()
+    record(
+        actor_of(member.user),
+        "experts.conflict_declared",
+        member.panel.round.compound_id,
+        panel=member.panel_id,
+        scheme=scheme.id,
+        declared=declared,
+    )
+    return row
+
+
+def _scores(member: PanelMember, scheme: Scheme) -> list[Score]:
+    return list(
+        db.session.scalars(select(Score).where(Score.member_id == member.id, Score.scheme_id == scheme.id))
+    )
+
+
+def scores_by(member: PanelMember, scheme: Scheme) -> dict[int, Score]:
+    """The member's own scores of a scheme, by criterion id."""
+    return {s.criterion_id: s for s in _scores(member, scheme)}
+
+
+def save_scores(member: PanelMember, scheme: Scheme, entries: dict[int, tuple[int, str]]) -> None:
+    """Score a scheme: criterion id → (value, comment). Needs a declaration of no conflict first; the
+    first score freezes the rubric."""
+    _open_for(member)
+    row = declaration(member, scheme)
+    if row is None:
+        raise PanelRefused(_l("Declare any conflict of interest before scoring."))
+    if row.declared:
+        raise PanelRefused(_l("You declared a conflict of interest with this scheme."))
+    panel = member.panel
+    criteria = {c.id: c for c in panel.criteria}
+    for criterion_id, (value, _comment) in entries.items():
+        criterion = criteria.get(criterion_id)
+        if criterion is None:
+            raise PanelRefused(_l("No such criterion."))
+        if not rules.value_in_scale(value, criterion.scale):
+            raise PanelRefused(_l("A score must be between 0 and the criterion's scale."))
+    if not panel.rubric_frozen:
+        freeze_rubric(panel, member.user)
+    existing = scores_by(member, scheme)
+    for criterion_id, (value, comment) in entries.items():
+        score = existing.get(criterion_id)
+        if score is None:
+            score = Score(member=member, scheme_id=scheme.id, criterion_id=criterion_id)
+            db.session.add(score)
+        score.value = value
+        score.comment = comment.strip()
+        score.at = utcnow()
+    db.session.flush()
+
+
+def missing(member: PanelMember) -> list[Scheme]:
+    """Schemes the member has not finished: undeclared, or without a score on every criterion."""
+    panel = member.panel
+    out = []
+    for scheme in schemes_of(panel):
+        row = declaration(member, scheme)
+        if row is None or (not row.declared and len(scores_by(member, scheme)) < len(panel.criteria)):
+            out.append(scheme)
+    return out
+
+
+def submit(member: PanelMember, now: datetime | None = None) -> Submission:
+    _open_for(member)
+    if missing(member):
+        raise PanelRefused(_l("Declare and score every scheme before submitting."))
+    member.submission = Submission(submitted_at=now or utcnow())
+    db.session.flush()
+    record(actor_of(member.user), "experts.submitted", member.panel.round.compound_id, panel=member.panel_id)
+    return member.submission
+
+
+def may_see_results(panel: Panel, user: User) -> bool:
+    """Overseers always; a member once they have submitted (or once the panel is closed)."""
+    if user.role in OVERSEERS:
+        return True
+    member = member_of(panel, user)
+    if member is None:
+        return False
+    return panel.closed or member.submission is not None or not member.scores
+
+
+def close(panel: Panel, by: User, now: datetime | None = None) -> None:
+    """No more declarations or scores; results stand as they are."""
+    if by.role not in OVERSEERS and panel.chair_id != by.id:
+        raise PanelRefused(_l("Only the chair or a district reviewer can close the panel."))
+    if panel.closed:
+        raise PanelRefused(_l("The panel is closed."))
+    panel.closed_at = now or utcnow()
+    panel.rubric_frozen = True
+    db.session.flush()
+    record(actor_of(by), "experts.panel_closed", panel.round.compound_id, panel=panel.id)
+
+
+def write_opinion(
+    panel: Panel, scheme: Scheme, by: User, verdict: Verdict, changes: str = ""
+) -> PanelOpinion:
+    if panel.chair_id != by.id:
+        raise PanelRefused(_l("Only the chair writes the panel's opinion."))
+    if verdict is Verdict.RECOMMEND_WITH_CHANGES and not changes.strip():
+        raise PanelRefused(_l("List the changes required."))
+    opinion = opinion_on(panel, scheme)
+    if opinion is None:
+        opinion = PanelOpinion(panel_id=panel.id, scheme_id=scheme.id, by_id=by.id, verdict=verdict)
+        db.session.add(opinion)
+    opinion.verdict = verdict
+    opinion.required_changes = changes.strip()
+    opinion.by_id = by.id
+    opinion.at = utcnow()
+    db.session.flush()
+    record(
+        actor_of(by),
+        "experts.opinion",
+        panel.round.compound_id,
+        panel=panel.id,
+        scheme=scheme.id,
+        verdict=verdict,
+    )
+    return opinion
+
+
+def opinion_on(panel: Panel, scheme: Scheme) -> PanelOpinion | None:
+    return db.session.scalars(
+        select(PanelOpinion).where(PanelOpinion.panel_id == panel.id, PanelOpinion.scheme_id == scheme.id)
+    ).first()
+
+
+@dataclass
+class Results:
+    panel: Panel
+    schemes: list[Scheme]
+    by_scheme: dict[int, rules.SchemeResult]
+    places: list[rules.Place]
+    threshold: Fraction
+    #: members whose scores count (submitted, or everyone's once closed)
+    counted: int
+
+
+def results(panel: Panel, threshold: Fraction = rules.DEFAULT_THRESHOLD) -> Results:
+    """Aggregated per the panel's setting. Until the panel closes only submitted scores count."""
+    schemes = schemes_of(panel)
+    members = [m for m in panel.members if m.scores and (panel.closed or m.submission is not None)]
+    ids = [m.id for m in members]
+    keys = {c.id: c.key for c in panel.criteria}
+    scores = db.session.scalars(select(Score).where(Score.member_id.in_(ids))) if ids else []
+    facts = [rules.ScoreFact(s.member_id, s.scheme_id, keys[s.criterion_id], s.value) for s in scores]
+    conflicts = db.session.execute(
+        select(ConflictDeclaration.member_id, ConflictDeclaration.scheme_id).where(
+            ConflictDeclaration.member_id.in_(ids), ConflictDeclaration.declared.is_(True)
+        )
+    ).all()
+    by_scheme = rules.aggregate(
+        facts,
+        specs_of(panel),
+        [s.id for s in schemes],
+        panel.aggregation,
+        [tuple(c) for c in conflicts],
+        threshold,
+    )
+    places = rules.ranking({k: v.total for k, v in by_scheme.items()})
+    return Results(panel, schemes, by_scheme, places, threshold, len(members))

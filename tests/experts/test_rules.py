@@ -1,0 +1,120 @@
+from fractions import Fraction
+
+import pytest
+
+from consult.experts.rules import DEFAULT_RUBRIC
+from consult.experts.rules import Aggregation
+from consult.experts.rules import CriterionSpec
+from consult.experts.rules import RubricInvalid
+from consult.experts.rules import ScoreFact
+from consult.experts.rules import aggregate
+from consult.experts.rules import centre
+from consult.experts.rules import check_rubric
+from consult.experts.rules import disagrees
+from consult.experts.rules import ranking
+from consult.experts.rules import variance
+
+TWO = (CriterionSpec("safety", "安全", "Safety", 60), CriterionSpec("cost", "造价", "Cost", 40))
+
+
+def facts(scheme: int, criterion: str, values: list[int], first_expert: int = 1) -> list[ScoreFact]:
+    return [ScoreFact(first_expert + i, scheme, criterion, v) for i, v in enumerate(values)]
+
+
+def test_default_rubric_has_six_criteria_weighing_100() -> None:
+    check_rubric(DEFAULT_RUBRIC)
+    assert [c.key for c in DEFAULT_RUBRIC] == [
+        "safety", "function", "cost", "feasibility", "appearance", "maintenance",
+    ]  # fmt: skip
+    assert all(c.scale == 10 for c in DEFAULT_RUBRIC)
+
+
+@pytest.mark.parametrize(
+    "specs",
+    [
+        (),
+        (CriterionSpec("a", "a", "a", 50), CriterionSpec("b", "b", "b", 40)),
+        (CriterionSpec("a", "a", "a", 50), CriterionSpec("a", "b", "b", 50)),
+        (CriterionSpec("a", "a", "a", 100, scale=0),),
+    ],
+)
+def test_bad_rubrics_refused(specs) -> None:
+    with pytest.raises(RubricInvalid):
+        check_rubric(specs)
+
+
+def test_mean() -> None:
+    assert centre([7, 8, 9], Aggregation.MEAN) == (Fraction(8), Aggregation.MEAN)
+    assert centre([7, 8], Aggregation.MEAN) == (Fraction(15, 2), Aggregation.MEAN)
+
+
+def test_trimmed_mean_drops_highest_and_lowest_from_five() -> None:
+    # 2 and 10 dropped: (7 + 8 + 9) / 3
+    assert centre([10, 2, 8, 7, 9], Aggregation.TRIMMED_MEAN) == (Fraction(8), Aggregation.TRIMMED_MEAN)
+    # the plain mean would be 36/5
+    assert centre([10, 2, 8, 7, 9], Aggregation.MEAN) == (Fraction(36, 5), Aggregation.MEAN)
+
+
+def test_trimmed_mean_falls_back_to_mean_below_five() -> None:
+    assert centre([10, 2, 8, 7], Aggregation.TRIMMED_MEAN) == (Fraction(27, 4), Aggregation.MEAN)
+
+
+def test_population_variance_exact() -> None:
+    assert variance([7, 8, 9]) == Fraction(2, 3)
+    # mean 36/5; squared deviations sum to 194/5; / 5
+    assert variance([10, 2, 8, 7, 9]) == Fraction(194, 25)
+
+
+def test_disagreement_is_strictly_above_threshold() -> None:
+    assert variance([5, 8]) == Fraction(9, 4)  # sd exactly 1.5
+    assert not disagrees(Fraction(9, 4), Fraction(3, 2))
+    assert disagrees(variance([4, 8]), Fraction(3, 2))  # sd 2
+    assert not disagrees(variance([4, 8]), Fraction(2))
+    # on a 5-point scale the threshold halves to 0.75: sd 1 is flagged
+    assert disagrees(variance([1, 3]), Fraction(3, 2), scale=5)
+
+
+def test_weighted_total_and_figures() -> None:
+    scores = facts(1, "safety", [8, 8, 8]) + facts(1, "cost", [4, 6, 5])
+    result = aggregate(scores, TWO, [1], Aggregation.MEAN)[1]
+    # 60 × 8/10 + 40 × 5/10
+    assert result.total == Fraction(68)
+    assert result.figures["cost"].value == Fraction(5)
+    assert result.figures["cost"].variance == Fraction(2, 3)
+    assert result.figures["safety"].variance == 0
+    assert not result.disagreement
+
+
+def test_trimmed_total_with_five_experts_and_flag() -> None:
+    scores = facts(1, "safety", [10, 2, 8, 7, 9]) + facts(1, "cost", [5, 5, 5, 5, 5])
+    result = aggregate(scores, TWO, [1], Aggregation.TRIMMED_MEAN)[1]
+    assert result.figures["safety"].method is Aggregation.TRIMMED_MEAN
+    assert result.total == 60 * Fraction(8, 10) + 40 * Fraction(5, 10)  # 68
+    assert result.figures["safety"].disagreement  # 194/25 > 9/4
+    assert result.disagreement
+
+
+def test_conflicted_scores_excluded() -> None:
+    scores = facts(1, "safety", [8, 8, 2]) + facts(1, "cost", [5, 5, 0])
+    result = aggregate(scores, TWO, [1], Aggregation.MEAN, conflicts=[(3, 1)])[1]
+    assert result.figures["safety"].count == 2
+    assert result.total == Fraction(68)
+    # the conflict is per scheme: expert 3 still counts on scheme 2
+    other = facts(2, "safety", [8, 8, 2]) + facts(2, "cost", [5, 5, 2])
+    assert aggregate(other, TWO, [2], Aggregation.MEAN, conflicts=[(3, 1)])[2].figures["safety"].count == 3
+
+
+def test_total_needs_every_criterion() -> None:
+    result = aggregate(facts(1, "safety", [8]), TWO, [1, 2], Aggregation.MEAN)
+    assert result[1].total is None
+    assert result[2].figures == {}
+    assert result[2].total is None
+
+
+def test_ranking_states_ties() -> None:
+    places = ranking({1: Fraction(70), 2: Fraction(80), 3: Fraction(70), 4: None, 5: Fraction(60)})
+    assert [(p.rank, p.schemes, p.tied) for p in places] == [
+        (1, (2,), False),
+        (2, (1, 3), True),
+        (4, (5,), False),
+    ]

@@ -1,0 +1,187 @@
+from fractions import Fraction
+
+import pytest
+from sqlalchemy import select
+
+from consult.experts import services
+from consult.experts.rules import Aggregation
+from consult.experts.rules import CriterionSpec
+from consult.experts.rules import Verdict
+from consult.experts.services import PanelRefused
+from consult.extensions import db
+from consult.notify.models import OutboxMessage
+from consult.schemes.services import schemes_of
+
+
+@pytest.fixture
+def panel(scheme_round, experts, reviewer):
+    panel = services.form_panel(scheme_round, experts[0], experts, reviewer)
+    db.session.commit()
+    return panel
+
+
+def two_criteria() -> list[CriterionSpec]:
+    return [CriterionSpec("safety", "安全", "Safety", 60), CriterionSpec("cost", "造价", "Cost", 40)]
+
+
+def score_all(panel, member, values: dict[str, tuple[int, int]], conflict_on: str | None = None) -> None:
+    """values: scheme label → (safety, cost) on the two-criterion rubric."""
+    ids = {c.key: c.id for c in panel.criteria}
+    for scheme in services.schemes_of(panel):
+        if scheme.label == conflict_on:
+            services.declare(member, scheme, True, "I designed it")
+            continue
+        services.declare(member, scheme, False)
+        safety, cost = values[scheme.label]
+        services.save_scores(member, scheme, {ids["safety"]: (safety, ""), ids["cost"]: (cost, "")})
+    services.submit(member)
+
+
+def test_form_panel_invites_members_with_default_rubric(panel, experts) -> None:
+    assert len(panel.members) == 5
+    assert panel.criteria[0].key == "safety"
+    assert sum(c.weight for c in panel.criteria) == 100
+    messages = db.session.scalars(select(OutboxMessage)).all()
+    assert sorted(m.kind for m in messages) == ["panel_invitation"] * 5
+
+
+def test_only_experts_on_scheme_rounds(scheme_round, compound, experts, reviewer, worker) -> None:
+    with pytest.raises(PanelRefused):
+        services.form_panel(scheme_round, experts[0], experts, experts[1])  # an expert cannot form one
+    with pytest.raises(PanelRefused):
+        services.form_panel(scheme_round, worker, [worker], reviewer)
+    other = next(
+        r for r in services.db.session.scalars(select(type(scheme_round))) if r.id != scheme_round.id
+    )
+    with pytest.raises(PanelRefused):
+        services.form_panel(other, experts[0], experts, reviewer)
+
+
+def test_rubric_freezes_with_first_score(panel, reviewer) -> None:
+    services.set_rubric(panel, two_criteria(), reviewer)
+    with pytest.raises(PanelRefused):
+        services.set_rubric(panel, [CriterionSpec("a", "a", "a", 90)], reviewer)  # not 100
+    member = panel.members[1]
+    scheme = services.schemes_of(panel)[0]
+    with pytest.raises(PanelRefused):  # declare first
+        services.save_scores(member, scheme, {panel.criteria[0].id: (5, "")})
+    services.declare(member, scheme, False)
+    services.save_scores(member, scheme, {panel.criteria[0].id: (5, "fine")})
+    assert panel.rubric_frozen
+    with pytest.raises(PanelRefused):
+        services.set_rubric(panel, two_criteria(), reviewer)
+
+
+def test_freeze_by_hand(panel, reviewer) -> None:
+    services.freeze_rubric(panel, reviewer)
+    with pytest.raises(PanelRefused):
+        services.set_rubric(panel, two_criteria(), reviewer)
+
+
+def test_out_of_scale_refused(panel) -> None:
+    member = panel.members[1]
+    scheme = services.schemes_of(panel)[0]
+    services.declare(member, scheme, False)
+    with pytest.raises(PanelRefused):
+        services.save_scores(member, scheme, {panel.criteria[0].id: (11, "")})
+
+
+def test_conflict_excludes_scores_and_blocks_scoring(panel, reviewer) -> None:
+    services.set_rubric(panel, two_criteria(), reviewer)
+    a, b = services.schemes_of(panel)
+    for member in panel.members[:2]:
+        score_all(panel, member, {"A": (8, 5), "B": (6, 6)})
+    conflicted = panel.members[2]
+    services.declare(conflicted, b, False)
+    services.save_scores(conflicted, b, {panel.criteria[0].id: (0, "")})
+    services.declare(conflicted, b, True, "my firm bid")  # withdraws the score given before
+    with pytest.raises(PanelRefused):
+        services.save_scores(conflicted, b, {panel.criteria[0].id: (0, "")})
+    score_all(panel, conflicted, {"A": (2, 2)}, conflict_on="B")
+    result = services.results(panel)
+    # A: safety (8+8+2)/3 = 6, cost (5+5+2)/3 = 4 → 60·6/10 + 40·4/10 = 52
+    assert result.by_scheme[a.id].total == Fraction(52)
+    # B: the conflicted member is left out: 60·6/10 + 40·6/10 = 60
+    assert result.by_scheme[b.id].figures["safety"].count == 2
+    assert result.by_scheme[b.id].total == Fraction(60)
+    assert [(p.rank, p.schemes) for p in result.places] == [(1, (b.id,)), (2, (a.id,))]
+    # safety on A: variance of 8, 8, 2 = 8 > 2.25
+    assert result.by_scheme[a.id].figures["safety"].disagreement
+
+
+def test_trimmed_mean_with_five(scheme_round, experts, reviewer) -> None:
+    panel = services.form_panel(
+        scheme_round, experts[0], experts, reviewer, aggregation=Aggregation.TRIMMED_MEAN
+    )
+    services.set_rubric(panel, two_criteria(), reviewer)
+    for member, safety in zip(panel.members, [10, 2, 8, 7, 9], strict=True):
+        score_all(panel, member, {"A": (safety, 5), "B": (5, 5)})
+    a = services.schemes_of(panel)[0]
+    result = services.results(panel)
+    assert result.by_scheme[a.id].figures["safety"].value == 8
+    assert result.by_scheme[a.id].figures["safety"].method is Aggregation.TRIMMED_MEAN
+    assert result.by_scheme[a.id].total == Fraction(68)
+
+
+def test_unsubmitted_scores_do_not_count_and_are_hidden(panel, reviewer) -> None:
+    services.set_rubric(panel, two_criteria(), reviewer)
+    first, second = panel.members[:2]
+    score_all(panel, first, {"A": (8, 8), "B": (6, 6)})
+    scheme = services.schemes_of(panel)[0]
+    services.declare(second, scheme, False)
+    services.save_scores(second, scheme, {panel.criteria[0].id: (0, "")})
+    assert services.results(panel).by_scheme[scheme.id].figures["safety"].count == 1
+    assert services.may_see_results(panel, first.user)
+    assert not services.may_see_results(panel, second.user)
+    assert services.may_see_results(panel, reviewer)
+
+
+def test_submit_needs_everything_and_is_final(panel, reviewer) -> None:
+    services.set_rubric(panel, two_criteria(), reviewer)
+    member = panel.members[1]
+    with pytest.raises(PanelRefused):
+        services.submit(member)
+    score_all(panel, member, {"A": (5, 5), "B": (5, 5)})
+    scheme = services.schemes_of(panel)[0]
+    with pytest.raises(PanelRefused):
+        services.save_scores(member, scheme, {panel.criteria[0].id: (9, "")})
+
+
+def test_close_stops_changes(panel, experts, reviewer) -> None:
+    member = panel.members[1]
+    scheme = services.schemes_of(panel)[0]
+    with pytest.raises(PanelRefused):
+        services.close(panel, experts[1])  # not the chair
+    services.close(panel, experts[0])
+    assert panel.closed
+    assert panel.rubric_frozen
+    with pytest.raises(PanelRefused):
+        services.declare(member, scheme, False)
+    with pytest.raises(PanelRefused):
+        services.close(panel, reviewer)
+    assert services.may_see_results(panel, member.user)
+
+
+def test_opinion_by_the_chair(panel, experts) -> None:
+    scheme = schemes_of(panel.round)[0]
+    with pytest.raises(PanelRefused):
+        services.write_opinion(panel, scheme, experts[1], Verdict.RECOMMEND)
+    with pytest.raises(PanelRefused):
+        services.write_opinion(panel, scheme, experts[0], Verdict.RECOMMEND_WITH_CHANGES)
+    opinion = services.write_opinion(
+        panel, scheme, experts[0], Verdict.RECOMMEND_WITH_CHANGES, "Move the lift"
+    )
+    assert opinion.required_changes == "Move the lift"
+    services.write_opinion(panel, scheme, experts[0], Verdict.RECOMMEND)
+    assert services.opinion_on(panel, scheme).verdict is Verdict.RECOMMEND
+
+
+def test_panels_for_and_404(panel, create_user) -> None:
+    from consult.auth.models import Role
+    from consult.errors import NotFound
+
+    outsider = create_user("outsider@example.test", Role.EXPERT, None)
+    assert services.panels_for(outsider) == []
+    assert services.panels_for(panel.members[1].user) == [panel]
+    with pytest.raises(NotFound):
+        services.get_panel_for(outsider, panel.id)
