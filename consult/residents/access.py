@@ -13,6 +13,7 @@ from flask import g
 from flask import redirect
 from flask import session
 from flask import url_for
+from sqlalchemy.orm import joinedload
 
 from consult.db import utcnow
 from consult.extensions import db
@@ -21,6 +22,12 @@ from consult.residents.models import Invitation
 from consult.residents.rules import session_valid
 
 SESSION_KEY = "resident"
+#: what every resident page reads of the card: its compound and its owner or occupant, in one query
+EVERY_PAGE_NEEDS = (
+    joinedload(Invitation.compound),
+    joinedload(Invitation.owner),
+    joinedload(Invitation.occupant),
+)
 
 
 def start_resident_session(invitation: Invitation, now: datetime) -> None:
@@ -47,7 +54,7 @@ def current_invitation() -> Invitation | None:
         except (TypeError, ValueError):
             since = None
         if since is not None and session_valid(since, utcnow(), lifetime):
-            found = db.session.get(Invitation, data["id"])
+            found = db.session.get(Invitation, data["id"], options=EVERY_PAGE_NEEDS)
             if found is not None and found.is_active:
                 invitation = found
     if invitation is None and data is not None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm import selectinload
 
 from consult.audit.services import record
@@ -198,6 +199,7 @@ def person_of(invitation: Invitation) -> Person:
             .join(Building, StairUnit.building_id == Building.id)
             .where(Dwelling.owner_id == invitation.owner_id)
             .order_by(Building.sort_key, StairUnit.sort_key, Dwelling.sort_key)
+            .options(contains_eager(Dwelling.unit).contains_eager(StairUnit.building))
         ).all()
         return Person(invitation.owner, None, tuple(dwellings))
     assert invitation.occupant is not None

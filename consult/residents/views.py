@@ -18,7 +18,6 @@ from flask_login import current_user
 
 from consult.auth.decorators import role_required
 from consult.auth.models import Role
-from consult.compounds.services import coverages
 from consult.db import utcnow
 from consult.extensions import db
 from consult.extensions import limiter
@@ -45,6 +44,7 @@ from consult.residents.services import issue_cards
 from consult.residents.services import mark_used
 from consult.residents.services import person_of
 from consult.residents.services import revoke
+from consult.rounds.services import compound_rounds
 from consult.safety import local_target
 from consult.schemes.services import my_answers
 from consult.schemes.services import resident_links as scheme_links
@@ -154,19 +154,18 @@ def home() -> Any:
     invitation = current_invitation()
     assert invitation is not None
     person = person_of(invitation)
-    cover = coverages([invitation.compound_id])[invitation.compound_id]
     now = utcnow()
-    links = [link for provider in RESIDENT_LINKS for link in provider(invitation, now)]
+    rounds = compound_rounds(invitation.compound_id)
+    links = [link for provider in RESIDENT_LINKS for link in provider(invitation, now, rounds)]
     return render_template(
         "residents/home.html",
         invitation=invitation,
         person=person,
         compound=invitation.compound,
-        coverage=cover,
         acknowledged=has_acknowledged_privacy(invitation),
         open_now=[(label, url) for label, url, done in links if not done],
         answered=[(label, url) for label, url, done in links if done],
-        published=[link for provider in PUBLISHED_LINKS for link in provider(invitation)],
+        published=[link for provider in PUBLISHED_LINKS for link in provider(invitation, rounds)],
         my_answers=my_answers(invitation),
     )
 

@@ -24,6 +24,7 @@ from dataclasses import field
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete
 from sqlalchemy import select
 
@@ -37,6 +38,7 @@ from consult.compounds.models import OwnerKind
 from consult.compounds.models import StairUnit
 from consult.compounds.rules import natural_key
 from consult.db import utcnow
+from consult.errors import ConsultError
 from consult.errors import NotFound
 from consult.extensions import db
 from consult.roster.models import ImportState
@@ -49,6 +51,9 @@ from consult.roster.parse import RosterRow
 from consult.roster.parse import RowRole
 from consult.roster.parse import check_rows
 from consult.roster.parse import parse_roster
+from consult.rounds.models import Round
+from consult.rounds.rules import RoundKind
+from consult.rounds.rules import RoundState
 
 KINDS = ("buildings", "units", "dwellings", "owners", "occupants")
 
@@ -260,8 +265,41 @@ class _Diff:
     owner_deletes: list[int] = field(default_factory=list)
 
 
+class RosterFrozen(ConsultError):
+    """The roster cannot change: a vote of the compound has opened, and its ballots are counted against
+    the roster as it stood then."""
+
+
+#: the states of a vote round that freeze the roster (a failed vote does not: its repeat may use a
+#: corrected roster, which freezes again when the repeat opens)
+FREEZING = (RoundState.OPEN, RoundState.CLOSED, RoundState.NOTICE, RoundState.DONE)
+
+
+def freezing_vote(compound_id: int) -> Round | None:
+    """The vote round that keeps the compound's roster from changing, if any (the first one)."""
+    return db.session.scalars(
+        select(Round)
+        .where(Round.compound_id == compound_id, Round.kind == RoundKind.VOTE, Round.state.in_(FREEZING))
+        .order_by(Round.number, Round.attempt)
+        .limit(1)
+    ).first()
+
+
+def ensure_not_frozen(compound: Compound) -> None:
+    vote = freezing_vote(compound.id)
+    if vote is not None:
+        raise RosterFrozen(
+            _l(
+                "The roster is frozen since the vote of round %(number)s opened: the ballots are counted "
+                "against the roster as it stood then.",
+                number=vote.number,
+            )
+        )
+
+
 def _diff(compound: Compound, rows: Sequence[RosterRow]) -> tuple[_Existing, _Diff]:
     """Compare the file with the compound; touches no model (so planning writes nothing)."""
+    ensure_not_frozen(compound)
     problems = check_rows(rows)
     if problems:
         raise RosterRejected(problems)

@@ -20,7 +20,9 @@ from consult.extensions import db
 from consult.roster.forms import ConfirmImportForm
 from consult.roster.forms import RosterUploadForm
 from consult.roster.parse import RosterRejected
+from consult.roster.services import RosterFrozen
 from consult.roster.services import apply_staged
+from consult.roster.services import ensure_not_frozen
 from consult.roster.services import stage_upload
 from consult.scoping import staff_compound_or_404
 
@@ -46,11 +48,19 @@ def upload(compound_id: int) -> Any:
                 ),
                 422,
             )
+        except RosterFrozen as frozen:
+            db.session.rollback()
+            flash(str(frozen), "error")
+            return render_template("roster/upload.html", compound=compound, form=form, problems=None), 409
         db.session.commit()
         confirm = ConfirmImportForm(import_id=str(staged.id))
         return render_template(
             "roster/preview.html", compound=compound, staged=staged, plan=plan, confirm=confirm
         )
+    try:
+        ensure_not_frozen(compound)
+    except RosterFrozen as frozen:
+        flash(str(frozen), "info")  # said before the worker prepares a file
     return render_template("roster/upload.html", compound=compound, form=form, problems=None)
 
 
@@ -68,6 +78,10 @@ def apply(compound_id: int) -> Any:
     except RosterRejected:
         db.session.rollback()
         flash(_("The roster changed since the preview. Please upload the file again."), "error")
+        return redirect(url_for("roster.upload", compound_id=compound.id))
+    except RosterFrozen as frozen:
+        db.session.rollback()
+        flash(str(frozen), "error")
         return redirect(url_for("roster.upload", compound_id=compound.id))
     db.session.commit()
     flash(

@@ -63,9 +63,15 @@ def register(
 
 def rounds_of(compound: Compound) -> list[Round]:
     """Every round of the compound, failed attempts included, in order."""
+    return compound_rounds(compound.id)
+
+
+def compound_rounds(compound_id: int) -> list[Round]:
+    """Every round of the compound with this id, failed attempts included, in order (number, attempt).
+    A page that asks several areas about the same compound loads them once and passes them on."""
     return list(
         db.session.scalars(
-            select(Round).where(Round.compound_id == compound.id).order_by(Round.number, Round.attempt)
+            select(Round).where(Round.compound_id == compound_id).order_by(Round.number, Round.attempt)
         )
     )
 

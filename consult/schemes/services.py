@@ -7,6 +7,7 @@ Services flush and never commit; the view commits once. ``now`` is passed in.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,7 @@ from consult.rounds.models import Round
 from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
 from consult.rounds.rules import is_open_for_input
+from consult.rounds.services import compound_rounds
 from consult.rounds.services import register
 from consult.schemes import uploads
 from consult.schemes.models import CommentAnswer
@@ -588,26 +590,24 @@ def took_part(invitation: Invitation, round_: Round) -> bool:
     return commented is not None or household_preference(invitation, round_) is not None
 
 
-def resident_rounds(invitation: Invitation) -> list[Round]:
-    """The compound's rounds of schemes a resident may look at (open or past, not a failed attempt)."""
-    return list(
-        db.session.scalars(
-            select(Round)
-            .where(
-                Round.compound_id == invitation.compound_id,
-                Round.kind == RoundKind.SCHEME,
-                Round.state.in_([RoundState.OPEN, RoundState.CLOSED, RoundState.NOTICE, RoundState.DONE]),
-            )
-            .order_by(Round.number, Round.attempt)
-        )
-    )
+RESIDENT_STATES = (RoundState.OPEN, RoundState.CLOSED, RoundState.NOTICE, RoundState.DONE)
 
 
-def resident_links(invitation: Invitation, now: datetime) -> list[tuple[str, str, bool]]:
+def resident_rounds(invitation: Invitation, rounds: Sequence[Round] | None = None) -> list[Round]:
+    """The compound's rounds of schemes a resident may look at (open or past, not a failed attempt), of
+    ``rounds`` (the compound's rounds in order) when they are at hand."""
+    if rounds is None:
+        rounds = compound_rounds(invitation.compound_id)
+    return [r for r in rounds if r.kind is RoundKind.SCHEME and r.state in RESIDENT_STATES]
+
+
+def resident_links(
+    invitation: Invitation, now: datetime, rounds: Sequence[Round] | None = None
+) -> list[tuple[str, str, bool]]:
     """For the resident's home page: (label, url, done) for each round of schemes they may look at;
     ``done`` once they commented or their household stated a preference (published answers: always)."""
     links = []
-    for round_ in resident_rounds(invitation):
+    for round_ in resident_rounds(invitation, rounds):
         url = url_for("schemes.resident_round", round_id=round_.id)
         if is_open_for_input(round_.state, round_.opens_at, round_.closes_at, now):
             label = _("Round %(number)s: comment on the design schemes", number=round_.number)

@@ -30,6 +30,7 @@ from consult.rounds.models import Round
 from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
 from consult.rounds.rules import is_open_for_input
+from consult.rounds.services import compound_rounds
 from consult.rounds.services import eligible_dwellings
 from consult.rounds.services import register
 from consult.surveys.catalogue import CATALOGUE
@@ -426,37 +427,31 @@ def top_needs(survey: Survey) -> list[str]:
 # --- where residents find it
 
 
-def published_needs_round(compound_id: int) -> Round | None:
-    """The latest needs round whose needs list has been published."""
-    return db.session.scalars(
-        select(Round)
-        .where(
-            Round.compound_id == compound_id,
-            Round.kind == RoundKind.NEEDS,
-            Round.state.in_([RoundState.NOTICE, RoundState.DONE]),
-        )
-        .order_by(Round.number.desc(), Round.attempt.desc())
-        .limit(1)
-    ).first()
+def published_needs_round(compound_id: int, rounds: Sequence[Round] | None = None) -> Round | None:
+    """The latest needs round whose needs list has been published (of ``rounds``, the compound's rounds
+    in order, when they are at hand)."""
+    if rounds is None:
+        rounds = compound_rounds(compound_id)
+    published = [
+        r for r in rounds if r.kind is RoundKind.NEEDS and r.state in (RoundState.NOTICE, RoundState.DONE)
+    ]
+    return published[-1] if published else None
 
 
-def resident_links(invitation: Invitation, now: datetime) -> list[tuple[str, str, bool]]:
+def resident_links(
+    invitation: Invitation,
+    now: datetime,
+    rounds: Sequence[Round] | None = None,
+) -> list[tuple[str, str, bool]]:
     """For the resident's home page: (label, address, answered) of each survey open to them now.
-    ``answered``: every dwelling of theirs has an answer that counts (theirs or their household's)."""
-    rounds = db.session.scalars(
-        select(Round)
-        .where(
-            Round.compound_id == invitation.compound_id,
-            Round.kind == RoundKind.NEEDS,
-            Round.state == RoundState.OPEN,
-        )
-        .order_by(Round.number, Round.attempt)
-    ).all()
+    ``answered``: every dwelling of theirs has an answer that counts (theirs or their household's).
+    ``rounds``: the compound's rounds in order, when at hand."""
+    if rounds is None:
+        rounds = compound_rounds(invitation.compound_id)
     links = []
     dwelling_ids: set[int] | None = None
     for round_ in rounds:
-        survey = survey_of(round_)
-        if survey is None or not is_open(round_, now):
+        if round_.kind is not RoundKind.NEEDS or not is_open(round_, now) or survey_of(round_) is None:
             continue
         if dwelling_ids is None:
             dwelling_ids = {d.id for d in person_of(invitation).dwellings}
@@ -471,9 +466,9 @@ def resident_links(invitation: Invitation, now: datetime) -> list[tuple[str, str
     return links
 
 
-def published_links(invitation: Invitation) -> list[tuple[str, str]]:
+def published_links(invitation: Invitation, rounds: Sequence[Round] | None = None) -> list[tuple[str, str]]:
     """For the resident's home page: (label, address) of the published needs list, if any."""
-    round_ = published_needs_round(invitation.compound_id)
+    round_ = published_needs_round(invitation.compound_id, rounds)
     if round_ is None or survey_of(round_) is None:
         return []
     return [(_("The needs list of the compound"), url_for("surveys.resident_needs", round_id=round_.id))]

@@ -62,6 +62,7 @@ from consult.rounds.models import RoundEvent
 from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
 from consult.rounds.rules import is_open_for_input
+from consult.rounds.services import compound_rounds
 from consult.rounds.services import register
 from consult.voting.counting import ABSTAIN
 from consult.voting.counting import MANAGEMENT_OPTIONS
@@ -614,15 +615,18 @@ def cast_online(
     now: datetime,
     *,
     for_owner_id: int | None = None,
+    questions: Sequence[VoteQuestion] | None = None,
 ) -> BallotReceipt:
     """An owner's online ballot on every question of theirs (or a proxy's, for the owner who gave the
     authority). Replaces the one counting now (the last one counts); returns the receipt, which is also
-    e-mailed to the owner when they left an address."""
+    e-mailed to the owner when they left an address. ``questions``: the owner's questions, when the
+    caller has them (they cannot change while the vote is open: questions and roster are frozen)."""
     owner, proxy = voter_for(round_, invitation, for_owner_id)
     if not is_open(round_, now):
         raise VoteClosed(_l("The vote is not open."))
     _lock_owner(owner.id)
-    questions = owner_questions(round_, owner.id)
+    if questions is None:
+        questions = owner_questions(round_, owner.id)
     if not questions:
         raise NotEligible(_l("There is nothing for you to vote on in this round."))
     problems = ballot_problems(questions, choices)
@@ -1183,24 +1187,21 @@ def count_round(round_: Round) -> list[QuestionResult]:
 # --- where residents find it
 
 
-def resident_links(invitation: Invitation, now: datetime) -> list[tuple[str, str, bool]]:
+def resident_links(
+    invitation: Invitation, now: datetime, rounds: Sequence[Round] | None = None
+) -> list[tuple[str, str, bool]]:
     """For the resident's home page: (label, address, done) of each vote open to them now: their own,
     and one for each owner who gave them an authority. ``done``: a ballot counts on each question.
-    Occupants get none: only owners vote."""
+    Occupants get none: only owners vote. ``rounds``: the compound's rounds in order, when at hand."""
     if not invitation.may_vote or invitation.owner_id is None:
         return []
-    open_votes = db.session.scalars(
-        select(Round)
-        .where(
-            Round.compound_id == invitation.compound_id,
-            Round.kind == RoundKind.VOTE,
-            Round.state == RoundState.OPEN,
-        )
-        .order_by(Round.number, Round.attempt)
-    ).all()
+    if rounds is None:
+        rounds = compound_rounds(invitation.compound_id)
     links = []
-    for round_ in open_votes:
-        questions = questions_of(round_) if is_open(round_, now) else []
+    for round_ in rounds:
+        if not is_open(round_, now):
+            continue
+        questions = questions_of(round_)
         if not questions:
             continue
         voters = [(invitation.owner_id, None)] + [
@@ -1238,10 +1239,12 @@ def _answered_questions(round_: Round, owner_ids: Sequence[int]) -> dict[int, se
     return answered
 
 
-def published_links(invitation: Invitation) -> list[tuple[str, str]]:
+def published_links(invitation: Invitation, rounds: Sequence[Round] | None = None) -> list[tuple[str, str]]:
     """For the resident's home page: (label, address) of each vote result that is published."""
+    if rounds is None:
+        rounds = compound_rounds(invitation.compound_id)
     links = []
-    for round_ in vote_rounds(invitation.compound_id):
+    for round_ in (r for r in rounds if r.kind is RoundKind.VOTE):
         if results_visible(round_, staff=False):
             links.append(
                 (

@@ -165,7 +165,8 @@ def _ballot(round_id: int, for_owner_id: int | None) -> Any:
     questions = services.owner_questions(round_, owner.id)
     if not questions:
         return render_template("voting/nothing.html", round=round_, compound=round_.compound)
-    current = services.my_choices(round_, owner.id)
+    # a sent ballot fills the form itself; the choices counting now only fill a fresh one
+    current = services.my_choices(round_, owner.id) if request.method == "GET" else {}
     form = ballot_form(questions, locale(), data={f"q{qid}": b.choice for qid, b in current.items()})
     if form.validate_on_submit():
         choices = {q.id: form[f"q{q.id}"].data for q in questions}
@@ -179,6 +180,7 @@ def _ballot(round_id: int, for_owner_id: int | None) -> Any:
                         choices,
                         utcnow(),
                         for_owner_id=owner_id if proxy else None,
+                        questions=questions,
                     ).code
                 )  # read before the commit expires it
             )
