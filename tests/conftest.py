@@ -19,7 +19,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from consult import create_app
-from consult.audit.models import SQLITE_TRIGGERS
 from consult.auth.models import Role
 from consult.auth.models import User
 from consult.auth.services import create_user as create_account
@@ -52,20 +51,23 @@ def app_config(**extra: Any) -> dict[str, Any]:
 
 
 def empty_database() -> None:
-    """Remove every row so the next test starts clean. The audit log refuses DELETE (its triggers), so
-    PostgreSQL truncates (no row trigger fires) and SQLite lifts the triggers while it deletes."""
+    """Remove every row so the next test starts clean. The audit log and the ballots refuse DELETE (their
+    triggers), so PostgreSQL truncates (no row trigger fires) and SQLite lifts the triggers while it
+    deletes."""
     db.session.rollback()
     tables = db.metadata.sorted_tables
     if db.session.get_bind().dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
     else:
-        db.session.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_update"))
-        db.session.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_delete"))
+        triggers = db.session.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+        triggers = triggers.all()
+        for name, _sql in triggers:
+            db.session.execute(text(f'DROP TRIGGER "{name}"'))
         for table in reversed(tables):
             db.session.execute(delete(table))
-        for statement in SQLITE_TRIGGERS:
-            db.session.execute(text(statement))
+        for _name, sql in triggers:
+            db.session.execute(text(sql))
     db.session.commit()
 
 

@@ -33,6 +33,7 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url):
         db.engine.dispose()
     assert diff == []
     assert_audit_log_is_append_only(empty_database_url)
+    assert_ballots_are_append_only(empty_database_url)
     assert {"compound", "dwelling", "owner", "occupant", "user_account", "alembic_version"} <= tables
 
 
@@ -49,4 +50,38 @@ def assert_audit_log_is_append_only(url: str) -> None:
     for statement in ("UPDATE audit_entry SET actor = 'y'", "DELETE FROM audit_entry"):
         with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
+    engine.dispose()
+
+
+def assert_ballots_are_append_only(url: str) -> None:
+    """The migration installs the same ballot triggers as a new database gets from the models (whose
+    behaviour tests/voting/test_services.py checks on both databases)."""
+    from consult.voting.models import POSTGRESQL_TRIGGERS
+    from consult.voting.models import SQLITE_TRIGGERS
+
+    engine = create_engine(database_url(url))
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            found = (
+                conn.execute(
+                    text(
+                        "SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t"
+                        " JOIN pg_class c ON c.oid = t.tgrelid"
+                        " WHERE c.relname = 'ballot' AND NOT t.tgisinternal"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            function = conn.execute(
+                text("SELECT prosrc FROM pg_proc WHERE proname = 'ballot_append_only'")
+            ).scalar_one()
+            assert len(found) == 1
+            assert "BEFORE DELETE OR UPDATE ON public.ballot" in found[0]
+            assert function.strip() in POSTGRESQL_TRIGGERS[0]
+        else:
+            found = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ballot'")
+            )
+            assert sorted(found.scalars()) == sorted(SQLITE_TRIGGERS)
     engine.dispose()

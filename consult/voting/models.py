@@ -8,6 +8,7 @@ from datetime import date
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import DDL
 from sqlalchemy import JSON
 from sqlalchemy import CheckConstraint
 from sqlalchemy import ForeignKey
@@ -276,3 +277,46 @@ def _only_the_flag_changes(mapper: Any, connection: Any, target: Ballot) -> None
 @event.listens_for(Ballot, "before_delete")
 def _never_deleted(mapper: Any, connection: Any, target: Ballot) -> None:
     raise AppendOnly(f"ballot {target.id}: ballots are never deleted")
+
+
+#: The columns of a ballot that never change once it is written (all but ``active``).
+FROZEN_COLUMNS = (
+    "id",
+    "round_id",
+    "question_id",
+    "owner_id",
+    "choice",
+    "channel",
+    "cast_at",
+    "recorded_at",
+    "actor",
+    "receipt_id",
+    "proxy_id",
+    "sheet_id",
+    "supersedes_id",
+)
+APPEND_ONLY_MESSAGE = "ballots are append-only: only the active mark of a replaced ballot may be lifted"
+
+#: The database itself refuses to delete a ballot or to change it beyond lifting its ``active`` mark once.
+SQLITE_TRIGGERS = [
+    "CREATE TRIGGER ballot_no_delete BEFORE DELETE ON ballot "
+    f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
+    "CREATE TRIGGER ballot_no_change BEFORE UPDATE ON ballot "
+    "WHEN NOT (OLD.active = 1 AND NEW.active = 0 AND "
+    + " AND ".join(f"NEW.{c} IS OLD.{c}" for c in FROZEN_COLUMNS)
+    + f") BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
+]
+POSTGRESQL_TRIGGERS = [
+    "CREATE OR REPLACE FUNCTION ballot_append_only() RETURNS trigger AS $$ BEGIN "
+    "IF TG_OP = 'UPDATE' AND OLD.active AND NOT NEW.active AND "
+    f"({', '.join('NEW.' + c for c in FROZEN_COLUMNS)}) IS NOT DISTINCT FROM "
+    f"({', '.join('OLD.' + c for c in FROZEN_COLUMNS)}) THEN RETURN NEW; END IF; "
+    f"RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}'; END; $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER ballot_append_only BEFORE UPDATE OR DELETE ON ballot "
+    "FOR EACH ROW EXECUTE FUNCTION ballot_append_only()",
+]
+
+for _statement in SQLITE_TRIGGERS:
+    event.listen(Ballot.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in POSTGRESQL_TRIGGERS:
+    event.listen(Ballot.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))

@@ -44,7 +44,7 @@ def test_a_draft_vote_leaves_the_roster_open(vote):
     assert dwellings(vote.compound_id) == before + 1
 
 
-def test_an_open_vote_freezes_the_roster_and_the_count_stays(vote):
+def test_an_open_vote_freezes_the_roster_and_the_count_stays(vote, english_messages):
     open_round(vote)
     before = dwellings(vote.compound_id)
     totals = [(r.question.id, r.outcome) for r in count_round(vote)]

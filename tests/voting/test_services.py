@@ -12,6 +12,8 @@ import pytest
 from flask_babel import force_locale
 from PIL import Image
 from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.exc import IntegrityError
 
 from consult.audit.models import AuditEntry
@@ -238,6 +240,45 @@ def test_the_database_keeps_one_active_ballot_and_never_loses_one(vote, standard
     with pytest.raises(AppendOnly):
         db.session.flush()
     db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ballot SET choice = 'no' WHERE id = :id",
+        "UPDATE ballot SET choice = 'no', active = false WHERE id = :id",
+        "UPDATE ballot SET owner_id = owner_id + 1 WHERE id = :id",
+        "UPDATE ballot SET actor = 'someone else', active = false WHERE id = :id",
+        "DELETE FROM ballot WHERE id = :id",
+    ],
+)
+def test_the_database_itself_refuses_to_change_or_delete_a_ballot(vote, standard, cards, owners, statement):
+    """Below the ORM too (a script, a console): SQL that edits or deletes a ballot is refused."""
+    open_round(vote)
+    receipt = services.cast_online(
+        vote, invitation(cards, "李娜"), yes_to_all(vote, owners["李娜"].id), during(vote)
+    )
+    db.session.commit()
+    ballot_id = db.session.scalars(select(Ballot.id).where(Ballot.receipt_id == receipt.id)).first()
+    with pytest.raises(DatabaseError, match="append-only"):
+        db.session.execute(text(statement), {"id": ballot_id})
+    db.session.rollback()
+    assert db.session.get(Ballot, ballot_id).choice == "yes"
+
+
+def test_the_database_lets_a_replaced_ballot_lose_its_mark_once(vote, standard, cards, owners):
+    open_round(vote)
+    receipt = services.cast_online(
+        vote, invitation(cards, "李娜"), yes_to_all(vote, owners["李娜"].id), during(vote)
+    )
+    db.session.commit()
+    ballot_id = db.session.scalars(select(Ballot.id).where(Ballot.receipt_id == receipt.id)).first()
+    db.session.execute(text("UPDATE ballot SET active = false WHERE id = :id"), {"id": ballot_id})
+    db.session.commit()
+    with pytest.raises(DatabaseError, match="append-only"):
+        db.session.execute(text("UPDATE ballot SET active = true WHERE id = :id"), {"id": ballot_id})
+    db.session.rollback()
+    assert db.session.get(Ballot, ballot_id).active is False
 
 
 def test_owners_count_once_with_their_areas_and_the_developer_is_one_owner(vote, standard, cards, owners):
