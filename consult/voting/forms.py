@@ -189,6 +189,20 @@ class ChooseEntryForm(FlaskForm):
     reason = TextAreaField(_l("Why (kept in the history)"), validators=[InputRequired(), Length(max=2000)])
 
 
+class InspectForm(FlaskForm):
+    """A staff member asks to see one owner's ballots, and says why (logged)."""
+
+    owner = SelectField(_l("Owner"), choices=[], validators=[InputRequired()])
+    reason = TextAreaField(
+        _l("Why you need to see how this owner voted (kept in the log)"),
+        validators=[InputRequired(), Length(max=500)],
+    )
+
+    def __init__(self, *args: Any, owners: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner.choices = select_choices(owners)
+
+
 class ProxyForm(FlaskForm):
     owner = SelectField(_l("Owner who gives the authority"), choices=[], validators=[InputRequired()])
     proxy_owner = SelectField(_l("Proxy, if an owner of this compound"), choices=[])

@@ -22,6 +22,7 @@ VOTE_EXPORT_KEY    the key of the pseudonyms in ``flask export-ballots`` (defaul
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -43,6 +44,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 
+from consult.audit.models import AuditEntry
 from consult.audit.services import record
 from consult.auth.models import Role
 from consult.auth.models import User
@@ -676,6 +678,57 @@ def ballot_history(round_: Round, owner_id: int) -> list[Ballot]:
             .order_by(Ballot.recorded_at.desc(), Ballot.id.desc())
         )
     )
+
+
+# --- who voted how: for a worker or reviewer, after the vote, with a reason that is logged
+
+#: the shortest reason accepted (characters, spaces aside): "核对投诉" is enough, "查" is not
+MIN_REASON = 4
+
+
+class InspectionRefused(VotingError):
+    """One owner's ballots cannot be shown (the vote is not closed, no reason, not an owner here)."""
+
+
+def inspect_ballots(round_: Round, owner_id: int, actor: str, reason: str) -> list[Ballot]:
+    """Every act of one owner in the round, for a staff member who states why. Only once the round has
+    closed (before that, nobody sees a choice); the look is recorded in the audit log with its reason,
+    and listed on the same page for every later reader."""
+    if not results_visible(round_, staff=True):
+        raise InspectionRefused(_l("Who voted how can be looked at only after the vote has closed."))
+    reason = " ".join(reason.split())
+    if len(reason.replace(" ", "")) < MIN_REASON:
+        raise InspectionRefused(_l("Say why you need to see this owner's ballots (it is kept in the log)."))
+    owner = db.session.get(Owner, owner_id)
+    if owner is None or owner.compound_id != round_.compound_id:
+        raise InspectionRefused(_l("This owner is not on the roster of the compound."))
+    record(actor, "vote.inspected", round_.compound_id, round=round_.id, owner=owner_id, reason=reason)
+    return ballot_history(round_, owner_id)
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """A logged look at one owner's ballots."""
+
+    at: datetime
+    actor: str
+    owner_id: int
+    reason: str
+
+
+def inspections(round_: Round) -> list[Inspection]:
+    """Every look at an owner's ballots in this round, the latest first."""
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == "vote.inspected", AuditEntry.compound_id == round_.compound_id)
+        .order_by(AuditEntry.id.desc())
+    ).all()
+    found = []
+    for entry in entries:
+        detail = json.loads(entry.detail)
+        if detail.get("round") == round_.id:
+            found.append(Inspection(entry.at, entry.actor, int(detail["owner"]), str(detail["reason"])))
+    return found
 
 
 # --- proxies

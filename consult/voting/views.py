@@ -28,6 +28,7 @@ from sqlalchemy.orm import selectinload
 
 from consult.auth.decorators import role_required
 from consult.auth.models import Role
+from consult.auth.models import User
 from consult.compounds.models import Building
 from consult.compounds.models import Compound
 from consult.compounds.models import Dwelling
@@ -55,6 +56,7 @@ from consult.voting.counting import custom_rule
 from consult.voting.forms import ChooseEntryForm
 from consult.voting.forms import ChooseOwnerForm
 from consult.voting.forms import EmptyForm
+from consult.voting.forms import InspectForm
 from consult.voting.forms import ProxyForm
 from consult.voting.forms import QuestionForm
 from consult.voting.forms import SettingsForm
@@ -474,6 +476,65 @@ def results(compound_id: int, round_id: int) -> Any:
         participation=services.vote_participation(round_),
         blocker=services.answer_blocker(round_) if visible else None,
         public=False,
+    )
+
+
+def _who(actor: str) -> str:
+    """A log's actor as a person: the staff member's name, "resident", or the actor as written."""
+    kind, _sep, ident = actor.partition(":")
+    if kind == "user" and ident.isdigit():
+        user = db.session.get(User, int(ident))
+        return user.name if user is not None else actor
+    if kind == "resident":
+        return _("online, with a card")
+    return actor
+
+
+@bp.route("/compounds/<int:compound_id>/votes/<int:round_id>/inspect", methods=["GET", "POST"])
+@role_required(*STAFF)
+def inspect(compound_id: int, round_id: int) -> Any:
+    """One owner's ballots, for a worker or reviewer who states why; each look is logged and listed."""
+    compound, round_ = _staff_round(compound_id, round_id)
+    owners = _owner_choices(compound)
+    form = InspectForm(owners=owners)
+    history = None
+    if form.validate_on_submit():
+        try:
+            history = services.inspect_ballots(round_, int(form.owner.data), _actor(), form.reason.data or "")
+        except VotingError as error:
+            db.session.rollback()
+            form.reason.errors = [str(error)]
+        else:
+            db.session.commit()
+    questions = {q.id: q for q in services.questions_of(round_)}
+    places = dict(owners)
+    status = 422 if form.errors else 200
+    return (
+        render_template(
+            "voting/inspect.html",
+            compound=compound,
+            round=round_,
+            form=form,
+            open=services.results_visible(round_, staff=True),
+            owner=places.get(form.owner.data or "") if history is not None else None,
+            history=[
+                {
+                    "question": questions[b.question_id].prompt(locale()),
+                    "choice": answer_label(questions[b.question_id], b.choice, locale()),
+                    "channel": b.channel,
+                    "cast_at": b.cast_at,
+                    "recorded_at": b.recorded_at,
+                    "by": _who(b.actor),
+                    "counts": b.active,
+                }
+                for b in history or []
+            ],
+            log=[
+                {"at": i.at, "who": _who(i.actor), "owner": places.get(str(i.owner_id)), "reason": i.reason}
+                for i in services.inspections(round_)
+            ],
+        ),
+        status,
     )
 
 

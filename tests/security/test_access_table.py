@@ -176,6 +176,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "voting.add_standard": RUN_A,
     "voting.ballot": OWNERS_A,
     "voting.ballot_for": OWNERS_A,  # 张伟 holds 李娜's written authority
+    "voting.inspect": READ_A,
     "voting.manage": READ_A,
     "voting.paper": RUN_A,
     "voting.paper_choose": ADMINS,  # the supervisor settles entries that differ
@@ -207,6 +208,7 @@ STAGE = {
     "schemes.resident_round": "schemes",
     "voting.ballot": "vote",
     "voting.ballot_for": "vote",
+    "voting.inspect": "vote",
     "voting.paper": "vote",
     "voting.paper_choose": "vote",
     "voting.paper_new": "vote",
