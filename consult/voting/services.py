@@ -526,10 +526,13 @@ def _record_acts(
     now: datetime,
     proxy_id: int | None = None,
     sheet_id: int | None = None,
+    precedence: Precedence | None = None,
 ) -> int:
     """Append one ballot per question; each takes the place of the one counting now if the compound's
-    precedence says so. Returns how many now count. The caller holds the owner's lock."""
-    precedence = settings_of(round_.compound_id).precedence
+    precedence (read here unless given) says so. Returns how many now count. The caller holds the owner's
+    lock."""
+    if precedence is None:
+        precedence = settings_of(round_.compound_id).precedence
     current = _current_acts(owner_id, list(choices))
     replaced: list[int] = []
     rows = []
@@ -626,7 +629,6 @@ def cast_online(
     owner, proxy = voter_for(round_, invitation, for_owner_id)
     if not is_open(round_, now):
         raise VoteClosed(_l("The vote is not open."))
-    _lock_owner(owner.id)
     if questions is None:
         questions = owner_questions(round_, owner.id)
     if not questions:
@@ -634,6 +636,10 @@ def cast_online(
     problems = ballot_problems(questions, choices)
     if problems:
         raise InvalidBallot(problems)
+    precedence = settings_of(round_.compound_id).precedence
+    # from here on other writers wait: the reads above stay outside that window, the audit entry (whose
+    # chain every writer shares) comes last
+    _lock_owner(owner.id)
     receipt = issue_receipt(round_, Channel.ONLINE, now)
     actor = f"resident:{invitation.id}"
     _record_acts(
@@ -646,7 +652,9 @@ def cast_online(
         actor=actor,
         now=now,
         proxy_id=proxy.id if proxy else None,
+        precedence=precedence,
     )
+    _notify(owner, round_, receipt, now)
     record(
         actor,
         "vote.cast",
@@ -655,7 +663,6 @@ def cast_online(
         receipt=receipt.code,
         proxy=proxy.id if proxy else None,
     )
-    _notify(owner, round_, receipt, now)
     return receipt
 
 
