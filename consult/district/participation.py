@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -70,7 +71,7 @@ def qualified_name(function: Callable[..., Any]) -> str:
     return f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', repr(function))}"
 
 
-def _eligible(dwelling_id: Any) -> Any:
+def eligible_dwelling(dwelling_id: Any) -> Any:
     """The engine's eligibility (``eligible_dwellings``): a known owner, or an occupant."""
     has_occupant = exists().where(Occupant.dwelling_id == dwelling_id)
     return or_(Dwelling.owner_id.is_not(None), has_occupant)
@@ -85,7 +86,7 @@ def eligible_counts(compound_ids: Iterable[int]) -> dict[int, int]:
         select(Building.compound_id, func.count(Dwelling.id))
         .join(StairUnit, StairUnit.building_id == Building.id)
         .join(Dwelling, Dwelling.unit_id == StairUnit.id)
-        .where(Building.compound_id.in_(ids), _eligible(Dwelling.id))
+        .where(Building.compound_id.in_(ids), eligible_dwelling(Dwelling.id))
         .group_by(Building.compound_id)
     ).all()
     return {cid: 0 for cid in ids} | dict(rows)  # type: ignore[arg-type]
@@ -100,21 +101,25 @@ def _answered_counts(query: Select[Any]) -> dict[int, int]:
         .join(Dwelling, Dwelling.id == answers.c.dwelling_id)
         .join(StairUnit, StairUnit.id == Dwelling.unit_id)
         .join(Building, Building.id == StairUnit.building_id)
-        .where(Building.compound_id == Round.compound_id, _eligible(Dwelling.id))
+        .where(Building.compound_id == Round.compound_id, eligible_dwelling(Dwelling.id))
         .group_by(answers.c.round_id)
     ).all()
     return dict(rows)  # type: ignore[arg-type]
 
 
-def participation_of(rounds: Sequence[tuple[int, int, RoundKind]]) -> dict[int, tuple[int, int]]:
+def participation_of(
+    rounds: Sequence[tuple[int, int, RoundKind]], eligible: Mapping[int, int] | None = None
+) -> dict[int, tuple[int, int]]:
     """(answered, eligible) of each round, given as (round id, compound id, kind).
 
-    One query for eligibility and one per kind of round, whatever the number of rounds, while every
-    kind's engine hook has a bulk twin; a hook without one is asked round by round through the engine.
+    One query for eligibility (none when ``eligible``, each compound's count, is at hand) and one per
+    kind of round, whatever the number of rounds, while every kind's engine hook has a bulk twin; a hook
+    without one is asked round by round through the engine.
     """
     if not rounds:
         return {}
-    eligible = eligible_counts(cid for __, cid, __kind in rounds)
+    if eligible is None:
+        eligible = eligible_counts(cid for __, cid, __kind in rounds)
     answered: dict[int, int] = {}
     by_kind: dict[RoundKind, list[int]] = defaultdict(list)
     for round_id, __, kind in rounds:

@@ -22,12 +22,14 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 
 from consult.compounds.models import Building
 from consult.compounds.models import Cluster
 from consult.compounds.models import Compound
 from consult.compounds.models import Dwelling
+from consult.compounds.models import Occupant
 from consult.compounds.models import StairUnit
 from consult.compounds.models import Street
 from consult.district.participation import approval
@@ -147,6 +149,8 @@ class RosterFigures:
     owned: int
     total_area: Decimal
     owned_area: Decimal
+    #: dwellings someone can answer for (a known owner or an occupant): participation's denominator
+    eligible: int = 0
 
     @property
     def percent(self) -> int:
@@ -158,10 +162,12 @@ def roster_figures(compound_ids: list[int], scope: Any = None) -> dict[int, Rost
     """Dwellings, owned dwellings and floor areas of each compound, in one aggregate query (the first of
     ``compounds.services.coverages``). ``scope``: a query of the same compounds' ids, used in the SQL
     instead of the list (no bound parameter per compound)."""
-    empty = RosterFigures(0, 0, Decimal(0), Decimal(0))
+    empty = RosterFigures(0, 0, Decimal(0), Decimal(0), 0)
     result = dict.fromkeys(compound_ids, empty)
     if not compound_ids:
         return result
+    #: the dwellings with an occupant, once each (a hash join, not a lookup per dwelling)
+    occupied = select(Occupant.dwelling_id.label("id")).distinct().subquery()
     rows = db.session.execute(
         select(
             Building.compound_id,
@@ -169,14 +175,16 @@ def roster_figures(compound_ids: list[int], scope: Any = None) -> dict[int, Rost
             func.count(Dwelling.owner_id),
             func.coalesce(func.sum(Dwelling.area), 0),
             func.coalesce(func.sum(Dwelling.area).filter(Dwelling.owner_id.is_not(None)), 0),
+            func.count(Dwelling.id).filter(or_(Dwelling.owner_id.is_not(None), occupied.c.id.is_not(None))),
         )
         .join(StairUnit, StairUnit.building_id == Building.id)
         .join(Dwelling, Dwelling.unit_id == StairUnit.id)
+        .outerjoin(occupied, occupied.c.id == Dwelling.id)
         .where(Building.compound_id.in_(compound_ids if scope is None else scope))
         .group_by(Building.compound_id)
     ).all()
-    for cid, dwellings, owned, area, owned_area in rows:
-        result[cid] = RosterFigures(dwellings, owned, Decimal(area), Decimal(owned_area))
+    for cid, dwellings, owned, area, owned_area, eligible in rows:
+        result[cid] = RosterFigures(dwellings, owned, Decimal(area), Decimal(owned_area), eligible)
     return result
 
 
@@ -243,9 +251,11 @@ def _building_counts(scope: Any) -> dict[int, int]:
     return dict(rows)  # type: ignore[arg-type]
 
 
-def _with_participation(rounds: dict[int, list[RoundRow]], which: str) -> None:
+def _with_participation(
+    rounds: dict[int, list[RoundRow]], which: str, cover: dict[int, RosterFigures]
+) -> None:
     """Fill in answered/eligible of the followed rounds ("followed"), of every round that has begun
-    ("begun"), or of none ("none")."""
+    ("begun"), or of none ("none"). ``cover`` holds each compound's eligible dwellings already."""
     if which == "none":
         return
     wanted = [
@@ -254,7 +264,7 @@ def _with_participation(rounds: dict[int, list[RoundRow]], which: str) -> None:
         for r in rows
         if r.state in FOLLOWED_STATES or (which == "begun" and r.state is not RoundState.DRAFT)
     ]
-    counted = participation_of(wanted)
+    counted = participation_of(wanted, {cid: figures.eligible for cid, figures in cover.items()})
     for cid, rows in rounds.items():
         rounds[cid] = [
             replace(r, answered=counted[r.id][0], eligible=counted[r.id][1]) if r.id in counted else r
@@ -283,7 +293,7 @@ def district_rows(
     scope = select(Compound.id).where(*where).scalar_subquery()
     cover = roster_figures([c.id for c in compounds], scope)
     rounds = _rounds(scope)
-    _with_participation(rounds, participation)
+    _with_participation(rounds, participation, cover)
     latest = _latest_events(scope)
     counts = _building_counts(scope) if buildings else {}
     rows = []
