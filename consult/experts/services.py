@@ -435,7 +435,7 @@ class Results:
     by_scheme: dict[int, rules.SchemeResult]
     places: list[rules.Place]
     threshold: Fraction
-    #: members whose scores count (submitted, or everyone's once closed)
+    #: members with scores that count (submitted, or everyone's once closed)
     counted: int
 
 
@@ -468,7 +468,7 @@ def results(panel: Panel, threshold: Fraction = rules.DEFAULT_THRESHOLD) -> Resu
         facts, specs_of(panel), [s.id for s in schemes], panel.aggregation, conflicts, threshold
     )
     places = rules.ranking({k: v.total for k, v in by_scheme.items()})
-    return Results(panel, schemes, by_scheme, places, threshold, len(members))
+    return Results(panel, schemes, by_scheme, places, threshold, len({f.expert for f in facts}))
 
 
 def expert_totals(panel: Panel) -> dict[int, dict[int, Fraction]]:
@@ -488,7 +488,7 @@ def panel_summary(round_: Round, threshold: Fraction = rules.DEFAULT_THRESHOLD) 
           "method": "mean" | "trimmed_mean",   # the panel's aggregation setting
           "trim_minimum": 5,               # a trimmed mean applies per criterion from this many scores
           "threshold": Fraction,           # disagreement: standard deviation above this, 10-point scale
-          "experts": int,                  # members whose scores count
+          "experts": int,                  # members with scores that count
           "criteria": [{"key": str, "name_zh": str, "name_en": str, "weight": int, "scale": int}],
           "schemes": [{                    # in label order
               "scheme_id": int, "label": str, "title": str,
