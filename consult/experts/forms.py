@@ -55,7 +55,10 @@ class ActionForm(FlaskForm):
 class ConflictForm(FlaskForm):
     declared = RadioField(
         _l("Do you have a conflict of interest with this scheme?"),
-        choices=[SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes"))],
+        choices=[
+            SelectChoice("no", _l("No, I have no conflict of interest")),
+            SelectChoice("yes", _l("Yes, I have a conflict of interest")),
+        ],
         validators=[InputRequired()],
     )
     reason = TextAreaField(_l("What is the conflict?"), validators=[Length(max=2000)])
