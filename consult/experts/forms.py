@@ -86,7 +86,18 @@ def rubric_form(criteria: Sequence[Criterion], names: dict[int, str]) -> FlaskFo
             RubricForm,
             f"weight_{c.id}",
             IntegerField(
-                names[c.id], validators=[InputRequired(), NumberRange(min=1, max=100)], default=c.weight
+                _l("Weight of %(criterion)s", criterion=names[c.id]),
+                validators=[InputRequired(), NumberRange(min=1, max=100)],
+                default=c.weight,
+            ),
+        )
+        setattr(
+            RubricForm,
+            f"scale_{c.id}",
+            IntegerField(
+                _l("Scale of %(criterion)s (highest score)", criterion=names[c.id]),
+                validators=[InputRequired(), NumberRange(min=1, max=100)],
+                default=c.scale,
             ),
         )
     return RubricForm()

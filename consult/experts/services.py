@@ -374,13 +374,15 @@ def submit(member: PanelMember, now: datetime | None = None) -> Submission:
 
 
 def may_see_results(panel: Panel, user: User) -> bool:
-    """Overseers always; a member once they have submitted (or once the panel is closed)."""
+    """Overseers always; a scoring member once they have submitted; everyone on the panel once it is
+    closed (a residents' representative without a score too, so that one later granted a score has not
+    seen the others')."""
     if user.role in OVERSEERS:
         return True
     member = member_of(panel, user)
     if member is None:
         return False
-    return panel.closed or member.submission is not None or not member.scores
+    return panel.closed or (member.scores and member.submission is not None)
 
 
 def close(panel: Panel, by: User, now: datetime | None = None) -> None:

@@ -181,7 +181,9 @@ def rubric(panel_id: int) -> Any:
     form = rubric_form(panel.criteria, names)
     if form.validate_on_submit():
         specs = [
-            CriterionSpec(c.key, c.name_zh, c.name_en, form[f"weight_{c.id}"].data, c.scale)
+            CriterionSpec(
+                c.key, c.name_zh, c.name_en, form[f"weight_{c.id}"].data, form[f"scale_{c.id}"].data
+            )
             for c in panel.criteria
         ]
         try:

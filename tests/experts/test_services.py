@@ -296,3 +296,17 @@ def test_members_may_read_the_rounds_documents(panel, scheme_round, experts, cre
     assert services.sits_on(experts[1], scheme_round)
     outsider = create_user("outsider@example.test", Role.EXPERT, None)
     assert not services.sits_on(outsider, scheme_round)
+
+
+def test_representative_without_a_score_sees_results_only_once_closed(
+    scheme_round, experts, reviewer, create_user
+) -> None:
+    from consult.auth.models import Role
+
+    resident = create_user("rep@example.test", Role.EXPERT, None, name="居民代表")
+    panel = services.form_panel(
+        scheme_round, experts[0], experts[:2], reviewer, resident_representatives=[resident]
+    )
+    assert not services.may_see_results(panel, resident)
+    services.close(panel, reviewer)
+    assert services.may_see_results(panel, resident)

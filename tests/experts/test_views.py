@@ -251,3 +251,29 @@ def test_round_two_answer_shows_the_panels_conclusion_without_names(
         assert "68.00" in html
         assert "56.00" in html
         assert all(e.name not in html for e in experts)
+
+
+def test_rubric_weights_and_scales_set_before_scoring(client, auth, scheme_round, experts, reviewer) -> None:
+    panel = services.form_panel(scheme_round, experts[0], experts[:2], reviewer)
+    db.session.commit()
+    auth.login(reviewer)
+    url = f"/experts/panels/{panel.id}/rubric"
+    assert "Scale of Safety (highest score)" in client.get(url).get_data(as_text=True)
+    weights = dict(zip([c.id for c in panel.criteria], [30, 20, 20, 10, 10, 10], strict=True))
+    form = {f"weight_{cid}": w for cid, w in weights.items()}
+    form.update({f"scale_{cid}": 10 for cid in weights})
+    form[f"scale_{panel.criteria[0].id}"] = 5
+    assert client.post(url, data=form).status_code == 302
+    db.session.rollback()
+    panel = db.session.get(type(panel), panel.id)
+    assert [(c.key, c.weight, c.scale) for c in panel.criteria][:2] == [
+        ("safety", 30, 5),
+        ("function", 20, 10),
+    ]
+    services.freeze_rubric(panel, reviewer)
+    db.session.commit()
+    form[f"weight_{panel.criteria[0].id}"] = 25
+    form[f"weight_{panel.criteria[1].id}"] = 25
+    client.post(url, data=form)
+    db.session.rollback()
+    assert db.session.get(type(panel), panel.id).criteria[0].weight == 30  # frozen
