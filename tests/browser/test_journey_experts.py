@@ -79,6 +79,7 @@ def test_expert_panel_journey(page: Any, data: Flask, tmp_path: Path) -> None:
     chair = create_user("zhang@example.test", "张工", PASSWORD, Role.EXPERT, None)
     second = create_user("li@example.test", "李工", PASSWORD, Role.EXPERT, None)
     outsider = create_user("zhao@example.test", "赵工", PASSWORD, Role.EXPERT, None)
+    representative = create_user("sun@example.test", "孙阿姨", PASSWORD, Role.EXPERT, None)
     # another compound's panel, which the experts of this journey are not on
     other = create_compound(street, "浣花北路2号院")
     other_panel = experts.form_panel(scheme_round_of(other), outsider, [outsider], reviewer)
@@ -90,6 +91,7 @@ def test_expert_panel_journey(page: Any, data: Flask, tmp_path: Path) -> None:
     page.get_by_role("link", name="组建专家组").click()
     page.get_by_label("专家", exact=True).select_option([str(chair.id), str(second.id)])
     page.get_by_label("组长").select_option(str(chair.id))
+    page.get_by_label("居民代表", exact=False).select_option(str(representative.id))
     screenshot(page, "50-form-panel")
     assert_accessible(page)
     page.get_by_role("button", name="组建专家组").click()
@@ -97,7 +99,7 @@ def test_expert_panel_journey(page: Any, data: Flask, tmp_path: Path) -> None:
     assert_accessible(page)
     db.session.rollback()
     invited = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "panel_invitation")).all()
-    assert len(invited) == 3  # two here, one on the other compound's panel
+    assert len(invited) == 4  # three here, one on the other compound's panel
     panel = experts.panel_of(round_)
     assert panel is not None
     sign_out(page)
@@ -166,6 +168,21 @@ def test_expert_panel_journey(page: Any, data: Flask, tmp_path: Path) -> None:
     assert_accessible(page)
     sign_out(page)
 
+    # the residents' representative has a say on scheme A, without a score
+    sign_in(page, representative.email)
+    page.goto(panel_url)
+    assert "可发表评议，不打分" in page.get_by_role("main").inner_text()
+    assert page.get_by_role("link", name="申报利益冲突").count() == 0
+    page.get_by_role("link", name="写评议").first.click()
+    assert "北侧电梯井" in page.locator(".side-by-side > .pane").nth(0).inner_text()
+    assert_accessible(page)
+    screenshot(page, "55-remark")
+    page.get_by_label("您对该方案的评议").fill("REPRESENTATIVE-NOTE 老人多，希望电梯到每层平层入户。")
+    page.get_by_role("button", name="保存评议").click()
+    assert page.goto(f"/experts/panels/{panel.id}/results").status == 403  # not before the panel closes
+    page.goto(panel_url)
+    sign_out(page)
+
     # the chair writes the opinion on each scheme and closes the panel
     sign_in(page, chair.email)
     page.goto(panel_url)
@@ -186,6 +203,7 @@ def test_expert_panel_journey(page: Any, data: Flask, tmp_path: Path) -> None:
     assert "70.00" in results
     assert "并列" in results
     assert page.locator("svg.chart").count() == 2
+    assert "REPRESENTATIVE-NOTE" in results
     assert page.get_by_role("img", name="每位专家对各方案的总分与专家组总分的对比").count() == 1
     screenshot(page, "54-results")
     assert_accessible(page)
