@@ -117,6 +117,8 @@ def _index() -> Any:
     from flask_login import current_user
 
     if current_user.is_authenticated:
+        if current_user.role.value == "expert":  # an expert's home is the list of their panels
+            return redirect(url_for("experts.index"))
         return redirect(url_for("compounds.dashboard"))
     return redirect(url_for("auth.login"))
 

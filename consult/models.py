@@ -18,6 +18,7 @@ from consult.experts.models import Criterion
 from consult.experts.models import Panel
 from consult.experts.models import PanelMember
 from consult.experts.models import PanelOpinion
+from consult.experts.models import PanelRemark
 from consult.experts.models import Score
 from consult.experts.models import Submission
 from consult.notify.models import OutboxMessage
@@ -69,6 +70,7 @@ __all__ = [
     "Panel",
     "PanelMember",
     "PanelOpinion",
+    "PanelRemark",
     "PaperEntry",
     "PaperSheet",
     "PrivacyAcknowledgement",

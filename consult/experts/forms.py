@@ -16,6 +16,7 @@ from wtforms import TextAreaField
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
+from wtforms.validators import Optional
 
 from consult.experts.models import Criterion
 from consult.experts.rules import Aggregation
@@ -35,6 +36,11 @@ VERDICT_LABELS = {
 class PanelForm(FlaskForm):
     members = SelectMultipleField(_l("Experts"), coerce=int, validators=[InputRequired()])
     chair = SelectField(_l("Chair"), coerce=int, validators=[InputRequired()])
+    representatives = SelectMultipleField(
+        _l("Residents' representatives (a say, no score unless the panel grants one)"),
+        coerce=int,
+        validators=[Optional()],
+    )
     aggregation = SelectField(
         _l("Aggregation"),
         choices=[SelectChoice(a.value, label) for a, label in AGGREGATION_LABELS.items()],
@@ -49,10 +55,17 @@ class ActionForm(FlaskForm):
 class ConflictForm(FlaskForm):
     declared = RadioField(
         _l("Do you have a conflict of interest with this scheme?"),
-        choices=[SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes"))],
+        choices=[
+            SelectChoice("no", _l("No, I have no conflict of interest")),
+            SelectChoice("yes", _l("Yes, I have a conflict of interest")),
+        ],
         validators=[InputRequired()],
     )
     reason = TextAreaField(_l("What is the conflict?"), validators=[Length(max=2000)])
+
+
+class RemarkForm(FlaskForm):
+    body = TextAreaField(_l("Your remark on this scheme"), validators=[Length(max=5000)])
 
 
 class OpinionForm(FlaskForm):
@@ -73,7 +86,18 @@ def rubric_form(criteria: Sequence[Criterion], names: dict[int, str]) -> FlaskFo
             RubricForm,
             f"weight_{c.id}",
             IntegerField(
-                c.name_en, validators=[InputRequired(), NumberRange(min=1, max=100)], default=c.weight
+                _l("Weight of %(criterion)s", criterion=names[c.id]),
+                validators=[InputRequired(), NumberRange(min=1, max=100)],
+                default=c.weight,
+            ),
+        )
+        setattr(
+            RubricForm,
+            f"scale_{c.id}",
+            IntegerField(
+                _l("Scale of %(criterion)s (highest score)", criterion=names[c.id]),
+                validators=[InputRequired(), NumberRange(min=1, max=100)],
+                default=c.scale,
             ),
         )
     return RubricForm()

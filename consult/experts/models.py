@@ -29,7 +29,8 @@ class Panel(db.Model):
 
     __tablename__ = "expert_panel"
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    #: one panel per scheme round (a repeated round is a new round, with a new panel)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), unique=True)
     chair_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     aggregation: Mapped[Aggregation] = mapped_column(str_enum(Aggregation), default=Aggregation.MEAN)
     #: set once scoring starts (or by hand): the rubric can no longer change
@@ -53,6 +54,9 @@ class Panel(db.Model):
 
 
 class PanelMember(db.Model):
+    """An expert on the panel, or a residents' representative: a say (remarks) but, unless the panel
+    grants one, no score."""
+
     __tablename__ = "panel_member"
     __table_args__ = (UniqueConstraint("panel_id", "user_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,3 +148,19 @@ class PanelOpinion(db.Model):
     required_changes: Mapped[str] = mapped_column(Text, default="")
     by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PanelRemark(db.Model):
+    """A member's remark on one scheme: how a residents' representative has their say without scoring
+    (experts may add one too). Editable until the panel closes."""
+
+    __tablename__ = "panel_remark"
+    __table_args__ = (UniqueConstraint("member_id", "scheme_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("panel_member.id"), index=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("scheme.id"))
+    body: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    member: Mapped[PanelMember] = relationship()
+    scheme: Mapped[Scheme] = relationship()

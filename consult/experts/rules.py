@@ -181,3 +181,26 @@ def ranking(totals: Mapping[int, Fraction | None]) -> list[Place]:
         places.append(Place(rank, members))
         rank += len(members)
     return places
+
+
+def expert_totals(
+    scores: Iterable[ScoreFact],
+    rubric: Iterable[CriterionSpec],
+    conflicts: Iterable[tuple[int, int]] = (),
+) -> dict[int, dict[int, Fraction]]:
+    """Each expert's own weighted total per scheme (scheme → expert → Σ weight × value / scale), for the
+    spread chart. Only experts who scored every criterion of a scheme, without a declared conflict."""
+    rubric = list(rubric)
+    specs = {spec.key: spec for spec in rubric}
+    excluded = set(conflicts)
+    given: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    for s in scores:
+        if (s.expert, s.scheme) not in excluded and s.criterion in specs:
+            given[s.scheme, s.expert][s.criterion] = s.value
+    totals: dict[int, dict[int, Fraction]] = defaultdict(dict)
+    for (scheme, expert), values in sorted(given.items()):
+        if rubric and len(values) == len(rubric):
+            totals[scheme][expert] = sum(
+                (Fraction(spec.weight * values[spec.key], spec.scale) for spec in rubric), Fraction(0)
+            )
+    return dict(totals)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from consult.experts.models import Criterion
 from consult.experts.models import Panel
 from consult.experts.models import PanelMember
 from consult.experts.models import PanelOpinion
+from consult.experts.models import PanelRemark
 from consult.experts.models import Score
 from consult.experts.models import Submission
 from consult.experts.rules import Aggregation
@@ -67,6 +69,8 @@ def form_panel(
         raise PanelRefused(_l("Panel members must be expert accounts."))
     if chair not in experts:
         raise PanelRefused(_l("The chair must be a member of the panel."))
+    if panel_of(round_) is not None:
+        raise PanelRefused(_l("This round already has a panel."))
     panel = Panel(round_id=round_.id, chair=chair, aggregation=aggregation, created_by=actor_of(by))
     seen: set[int] = set()
     for user in experts:
@@ -132,6 +136,92 @@ def freeze_rubric(panel: Panel, by: User) -> None:
         panel.rubric_frozen = True
         db.session.flush()
         record(actor_of(by), "experts.rubric_frozen", panel.round.compound_id, panel=panel.id)
+
+
+def grant_score(member: PanelMember, by: User, scores: bool = True) -> None:
+    """The panel grants a residents' representative a score (or takes it back, before they have scored
+    anything). Only the chair or a district reviewer or admin, while the panel is open."""
+    panel = member.panel
+    if by.role not in OVERSEERS and panel.chair_id != by.id:
+        raise PanelRefused(_l("Only the chair or a district reviewer can change who scores."))
+    if panel.closed:
+        raise PanelRefused(_l("The panel is closed."))
+    if not member.is_resident_representative:
+        raise PanelRefused(_l("Experts always score."))
+    if member.submission is not None:
+        raise PanelRefused(_l("This member has submitted their scores."))
+    if not scores and db.session.scalars(select(Score).where(Score.member_id == member.id)).first():
+        raise PanelRefused(_l("This member has already scored."))
+    member.scores = scores
+    db.session.flush()
+    record(
+        actor_of(by),
+        "experts.score_granted" if scores else "experts.score_withdrawn",
+        panel.round.compound_id,
+        panel=panel.id,
+        member=member.id,
+    )
+
+
+def remark_of(member: PanelMember, scheme: Scheme) -> PanelRemark | None:
+    return db.session.scalars(
+        select(PanelRemark).where(PanelRemark.member_id == member.id, PanelRemark.scheme_id == scheme.id)
+    ).first()
+
+
+def save_remark(member: PanelMember, scheme: Scheme, body: str) -> PanelRemark | None:
+    """A member's say on a scheme (a residents' representative's way to be heard without a score).
+    An empty body removes the remark. Until the panel closes."""
+    if member.panel.closed:
+        raise PanelRefused(_l("The panel is closed."))
+    row = remark_of(member, scheme)
+    body = body.strip()
+    if not body:
+        if row is not None:
+            db.session.delete(row)
+    else:
+        if row is None:
+            row = PanelRemark(member=member, scheme=scheme, body=body)
+            db.session.add(row)
+        row.body = body
+        row.at = utcnow()
+    db.session.flush()
+    record(
+        actor_of(member.user),
+        "experts.remark",
+        member.panel.round.compound_id,
+        panel=member.panel_id,
+        scheme=scheme.id,
+        removed=not body,
+    )
+    return row if body else None
+
+
+def remarks_on(panel: Panel) -> dict[int, list[PanelRemark]]:
+    """The members' remarks, by scheme id."""
+    out: dict[int, list[PanelRemark]] = {}
+    rows = db.session.scalars(
+        select(PanelRemark)
+        .join(PanelMember)
+        .where(PanelMember.panel_id == panel.id)
+        .order_by(PanelRemark.scheme_id, PanelRemark.id)
+    )
+    for row in rows:
+        out.setdefault(row.scheme_id, []).append(row)
+    return out
+
+
+def panel_of(round_: Round) -> Panel | None:
+    """The round's panel, if one is formed."""
+    return db.session.scalars(select(Panel).where(Panel.round_id == round_.id)).first()
+
+
+def sits_on(user: User, round_: Round) -> bool:
+    """Whether the user is a member of the round's panel (experts may then read its scheme documents)."""
+    if not user.is_authenticated or user.role is not Role.EXPERT:
+        return False
+    panel = panel_of(round_)
+    return panel is not None and member_of(panel, user) is not None
 
 
 def panels_for(user: User) -> list[Panel]:
@@ -252,6 +342,14 @@ def save_scores(member: PanelMember, scheme: Scheme, entries: dict[int, tuple[in
         score.comment = comment.strip()
         score.at = utcnow()
     db.session.flush()
+    record(
+        actor_of(member.user),
+        "experts.scored",
+        panel.round.compound_id,
+        panel=panel.id,
+        scheme=scheme.id,
+        criteria=sorted(entries),
+    )
 
 
 def missing(member: PanelMember) -> list[Scheme]:
@@ -276,13 +374,15 @@ def submit(member: PanelMember, now: datetime | None = None) -> Submission:
 
 
 def may_see_results(panel: Panel, user: User) -> bool:
-    """Overseers always; a member once they have submitted (or once the panel is closed)."""
+    """Overseers always; a scoring member once they have submitted; everyone on the panel once it is
+    closed (a residents' representative without a score too, so that one later granted a score has not
+    seen the others')."""
     if user.role in OVERSEERS:
         return True
     member = member_of(panel, user)
     if member is None:
         return False
-    return panel.closed or member.submission is not None or not member.scores
+    return panel.closed or (member.scores and member.submission is not None)
 
 
 def close(panel: Panel, by: User, now: datetime | None = None) -> None:
@@ -337,30 +437,151 @@ class Results:
     by_scheme: dict[int, rules.SchemeResult]
     places: list[rules.Place]
     threshold: Fraction
-    #: members whose scores count (submitted, or everyone's once closed)
+    #: members with scores that count (submitted, or everyone's once closed)
     counted: int
 
 
-def results(panel: Panel, threshold: Fraction = rules.DEFAULT_THRESHOLD) -> Results:
-    """Aggregated per the panel's setting. Until the panel closes only submitted scores count."""
-    schemes = schemes_of(panel)
-    members = [m for m in panel.members if m.scores and (panel.closed or m.submission is not None)]
+def counted_members(panel: Panel) -> list[PanelMember]:
+    """Members whose scores count: those who score and have submitted (everyone who scores, once closed)."""
+    return [m for m in panel.members if m.scores and (panel.closed or m.submission is not None)]
+
+
+def _facts(panel: Panel, members: list[PanelMember]) -> tuple[list[rules.ScoreFact], list[tuple[int, int]]]:
     ids = [m.id for m in members]
+    if not ids:
+        return [], []
     keys = {c.id: c.key for c in panel.criteria}
-    scores = db.session.scalars(select(Score).where(Score.member_id.in_(ids))) if ids else []
+    scores = db.session.scalars(select(Score).where(Score.member_id.in_(ids)))
     facts = [rules.ScoreFact(s.member_id, s.scheme_id, keys[s.criterion_id], s.value) for s in scores]
     conflicts = db.session.execute(
         select(ConflictDeclaration.member_id, ConflictDeclaration.scheme_id).where(
             ConflictDeclaration.member_id.in_(ids), ConflictDeclaration.declared.is_(True)
         )
     ).all()
+    return facts, [(c[0], c[1]) for c in conflicts]
+
+
+def results(panel: Panel, threshold: Fraction = rules.DEFAULT_THRESHOLD) -> Results:
+    """Aggregated per the panel's setting. Until the panel closes only submitted scores count."""
+    schemes = schemes_of(panel)
+    members = counted_members(panel)
+    facts, conflicts = _facts(panel, members)
     by_scheme = rules.aggregate(
-        facts,
-        specs_of(panel),
-        [s.id for s in schemes],
-        panel.aggregation,
-        [tuple(c) for c in conflicts],
-        threshold,
+        facts, specs_of(panel), [s.id for s in schemes], panel.aggregation, conflicts, threshold
     )
     places = rules.ranking({k: v.total for k, v in by_scheme.items()})
-    return Results(panel, schemes, by_scheme, places, threshold, len(members))
+    return Results(panel, schemes, by_scheme, places, threshold, len({f.expert for f in facts}))
+
+
+def expert_totals(panel: Panel) -> dict[int, dict[int, Fraction]]:
+    """Each counted member's own weighted total per scheme: scheme id → member id → total (0–100)."""
+    facts, conflicts = _facts(panel, counted_members(panel))
+    return rules.expert_totals(facts, specs_of(panel), conflicts)
+
+
+def panel_summary(round_: Round, threshold: Fraction = rules.DEFAULT_THRESHOLD) -> dict[str, Any] | None:
+    """The panel's result on a scheme round in plain values, for the round 2 answer and the consensus
+    record; None when the round has no panel. No expert is named. Shape::
+
+        {
+          "panel_id": int,
+          "closed": bool,                  # False: the figures count only the scores submitted so far
+          "closed_at": datetime | None,
+          "method": "mean" | "trimmed_mean",   # the panel's aggregation setting
+          "trim_minimum": 5,               # a trimmed mean applies per criterion from this many scores
+          "threshold": Fraction,           # disagreement: standard deviation above this, 10-point scale
+          "experts": int,                  # members with scores that count
+          "criteria": [{"key": str, "name_zh": str, "name_en": str, "weight": int, "scale": int}],
+          "schemes": [{                    # in label order
+              "scheme_id": int, "label": str, "title": str,
+              "total": Fraction | None,    # weighted, 0–100; None until every criterion has a score
+              "rank": int | None, "tied": bool,
+              "disagreement": bool,        # any criterion flagged
+              "conflicts": int,            # counted members left out of this scheme for a conflict
+              "criteria": {key: {"value": Fraction, "count": int,
+                                 "method": "mean" | "trimmed_mean",   # the method actually used
+                                 "variance": Fraction, "disagreement": bool}},
+              "opinion": None | {"verdict": "recommend" | "with_changes" | "not_recommend",
+                                 "required_changes": str, "at": datetime},
+          }],
+          "ranking": [{"rank": int, "scheme_ids": [int], "labels": [str], "tied": bool}],
+        }
+    """
+    panel = panel_of(round_)
+    if panel is None:
+        return None
+    outcome = results(panel, threshold)
+    labels = {s.id: s.label for s in outcome.schemes}
+    rank_of = {sid: place for place in outcome.places for sid in place.schemes}
+    members = {m.id for m in counted_members(panel)}
+    conflicted = db.session.execute(
+        select(ConflictDeclaration.scheme_id).where(
+            ConflictDeclaration.member_id.in_(members), ConflictDeclaration.declared.is_(True)
+        )
+    ).scalars()
+    conflict_counts: dict[int, int] = {}
+    for scheme_id in conflicted:
+        conflict_counts[scheme_id] = conflict_counts.get(scheme_id, 0) + 1
+    schemes = []
+    for scheme in outcome.schemes:
+        result = outcome.by_scheme[scheme.id]
+        place = rank_of.get(scheme.id)
+        opinion = opinion_on(panel, scheme)
+        schemes.append(
+            {
+                "scheme_id": scheme.id,
+                "label": scheme.label,
+                "title": scheme.title,
+                "total": result.total,
+                "rank": place.rank if place else None,
+                "tied": place.tied if place else False,
+                "disagreement": result.disagreement,
+                "conflicts": conflict_counts.get(scheme.id, 0),
+                "criteria": {
+                    key: {
+                        "value": f.value,
+                        "count": f.count,
+                        "method": f.method.value,
+                        "variance": f.variance,
+                        "disagreement": f.disagreement,
+                    }
+                    for key, f in result.figures.items()
+                },
+                "opinion": None
+                if opinion is None
+                else {
+                    "verdict": opinion.verdict.value,
+                    "required_changes": opinion.required_changes,
+                    "at": opinion.at,
+                },
+            }
+        )
+    return {
+        "panel_id": panel.id,
+        "closed": panel.closed,
+        "closed_at": panel.closed_at,
+        "method": panel.aggregation.value,
+        "trim_minimum": rules.TRIM_MINIMUM,
+        "threshold": outcome.threshold,
+        "experts": outcome.counted,
+        "criteria": [
+            {"key": c.key, "name_zh": c.name_zh, "name_en": c.name_en, "weight": c.weight, "scale": c.scale}
+            for c in panel.criteria
+        ],
+        "schemes": schemes,
+        "ranking": [
+            {
+                "rank": place.rank,
+                "scheme_ids": list(place.schemes),
+                "labels": [labels[sid] for sid in place.schemes],
+                "tied": place.tied,
+            }
+            for place in outcome.places
+        ],
+    }
+
+
+def closed_summary(round_: Round) -> dict[str, Any] | None:
+    """``panel_summary`` once the panel has closed (what residents and the public see); else None."""
+    summary = panel_summary(round_)
+    return summary if summary is not None and summary["closed"] else None

@@ -31,6 +31,7 @@ from consult.experts.forms import ActionForm
 from consult.experts.forms import ConflictForm
 from consult.experts.forms import OpinionForm
 from consult.experts.forms import PanelForm
+from consult.experts.forms import RemarkForm
 from consult.experts.forms import rubric_form
 from consult.experts.forms import score_form
 from consult.experts.models import Criterion
@@ -44,6 +45,7 @@ from consult.experts.services import PanelRefused
 from consult.extensions import db
 from consult.rounds.models import Round
 from consult.schemes.models import Scheme
+from consult.schemes.services import version_name
 
 bp = Blueprint("experts", __name__)
 
@@ -92,6 +94,12 @@ def deviation(variance: Fraction) -> str:
     return str(exact.sqrt().quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
+@bp.app_template_filter("score_figure")
+def score_figure(value: Fraction | None, places: int = 2) -> str:
+    """For templates outside this package (the round 2 answer pages): ``figure``."""
+    return figure(value, places)
+
+
 def _may_manage(panel: Panel) -> bool:
     return current_user.role in services.OVERSEERS or panel.chair_id == current_user.id
 
@@ -111,9 +119,15 @@ def new_panel(round_id: int) -> Any:
     choices = [SelectChoice(u.id, f"{u.name} <{u.email}>") for u in experts]
     form.members.choices = choices
     form.chair.choices = choices
+    form.representatives.choices = choices
+    existing = services.panel_of(round_)
+    if existing is not None:
+        return redirect(url_for("experts.panel", panel_id=existing.id))
     if form.validate_on_submit():
         by_id = {u.id: u for u in experts}
         members = [by_id[i] for i in form.members.data]
+        chosen = set(form.members.data)
+        representatives = [by_id[i] for i in form.representatives.data or [] if i not in chosen]
         try:
             panel = services.form_panel(
                 round_,
@@ -121,6 +135,7 @@ def new_panel(round_id: int) -> Any:
                 members,
                 current_user,
                 aggregation=Aggregation(form.aggregation.data),
+                resident_representatives=representatives,
             )
         except PanelRefused as refused:
             flash(str(refused), "error")
@@ -140,7 +155,8 @@ def panel(panel_id: int) -> Any:
     for scheme in services.schemes_of(panel):
         declared = services.declaration(member, scheme) if member else None
         scored = len(services.scores_by(member, scheme)) if member else 0
-        rows.append((scheme, declared, scored, services.opinion_on(panel, scheme)))
+        remark = services.remark_of(member, scheme) if member else None
+        rows.append((scheme, declared, scored, services.opinion_on(panel, scheme), remark))
     return render_template(
         "experts/panel.html",
         panel=panel,
@@ -165,7 +181,9 @@ def rubric(panel_id: int) -> Any:
     form = rubric_form(panel.criteria, names)
     if form.validate_on_submit():
         specs = [
-            CriterionSpec(c.key, c.name_zh, c.name_en, form[f"weight_{c.id}"].data, c.scale)
+            CriterionSpec(
+                c.key, c.name_zh, c.name_en, form[f"weight_{c.id}"].data, form[f"scale_{c.id}"].data
+            )
             for c in panel.criteria
         ]
         try:
@@ -249,6 +267,8 @@ def score(panel_id: int, scheme_id: int) -> Any:
         form=form,
         declared=declared,
         locked=panel.closed or member.submission is not None or not member.scores,
+        version=scheme.latest,
+        version_name=version_name,
     )
 
 
@@ -280,6 +300,58 @@ def close(panel_id: int) -> Any:
         else:
             db.session.commit()
             flash(_("The panel is closed."), "success")
+    return redirect(url_for("experts.panel", panel_id=panel.id))
+
+
+@bp.route("/experts/panels/<int:panel_id>/schemes/<int:scheme_id>/remark", methods=["GET", "POST"])
+@role_required(*EVERYONE)
+def remark(panel_id: int, scheme_id: int) -> Any:
+    """A member's say on a scheme: how a residents' representative is heard without scoring."""
+    panel = _panel_or_404(panel_id)
+    member = _member_or_403(panel)
+    scheme = _scheme_or_404(panel, scheme_id)
+    existing = services.remark_of(member, scheme)
+    form = RemarkForm()
+    if form.validate_on_submit():
+        try:
+            services.save_remark(member, scheme, form.body.data or "")
+        except PanelRefused as refused:
+            flash(str(refused), "error")
+        else:
+            db.session.commit()
+            flash(_("Your remark on scheme %(label)s is saved.", label=scheme.label), "success")
+            return redirect(url_for("experts.panel", panel_id=panel.id))
+    elif existing is not None and not form.is_submitted():
+        form.body.data = existing.body
+    return render_template(
+        "experts/remark.html",
+        panel=panel,
+        scheme=scheme,
+        form=form,
+        locked=panel.closed,
+        version=scheme.latest,
+        version_name=version_name,
+    )
+
+
+@bp.post("/experts/panels/<int:panel_id>/members/<int:member_id>/score")
+@role_required(*EVERYONE)
+def grant(panel_id: int, member_id: int) -> Any:
+    """Grant a residents' representative a score, or take it back."""
+    panel = _panel_or_404(panel_id)
+    if not _may_manage(panel):
+        abort(403)
+    member = next((m for m in panel.members if m.id == member_id), None)
+    if member is None:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        try:
+            services.grant_score(member, current_user, scores=not member.scores)
+        except PanelRefused as refused:
+            flash(str(refused), "error")
+        else:
+            db.session.commit()
+            flash(_("Saved: who scores on this panel."), "success")
     return redirect(url_for("experts.panel", panel_id=panel.id))
 
 
@@ -317,7 +389,7 @@ def results(panel_id: int) -> Any:
         abort(403)
     outcome = services.results(panel)
     names = criterion_names(panel.criteria)
-    counted = [m for m in panel.members if m.scores and (panel.closed or m.submission is not None)]
+    counted = services.counted_members(panel)
     individual = list(
         db.session.scalars(
             select(Score)
@@ -333,6 +405,8 @@ def results(panel_id: int) -> Any:
         figure=figure,
         deviation=deviation,
         chart=profile_chart(panel, outcome, names),
+        spread=spread_chart(outcome, services.expert_totals(panel)),
+        remarks=services.remarks_on(panel),
         individual=individual,
         schemes={s.id: s for s in outcome.schemes},
         aggregation_label=AGGREGATION_LABELS[panel.aggregation],
@@ -365,3 +439,36 @@ def profile_chart(panel: Panel, outcome: services.Results, names: dict[int, str]
         groups.append({"name": names[c.id], "y": y, "bars": bars})
         y += label_h + len(schemes) * (bar_h + gap) + 10
     return {"groups": groups, "height": max(y, 16), "bar_h": bar_h, "bar_max": bar_max, "width": 340}
+
+
+def spread_chart(outcome: services.Results, totals: dict[int, dict[int, Fraction]]) -> dict[str, Any]:
+    """Coordinates of the per-expert spread chart: for each scheme a 0–100 line with one dot per expert's
+    own weighted total and a mark at the panel's total. Experts are numbered, never named."""
+    left, right, row_h, top = 30, 320, 44, 24
+    span = right - left
+    numbers = {mid: n for n, mid in enumerate(sorted({m for t in totals.values() for m in t}), start=1)}
+    rows = []
+    y = top
+    for s in outcome.schemes:
+        own = totals.get(s.id, {})
+        total = outcome.by_scheme[s.id].total
+        dots = [
+            {
+                "x": round(left + float(value / 100) * span, 1),
+                "number": numbers[mid],
+                "text": figure(value, 1),
+            }
+            for mid, value in sorted(own.items(), key=lambda kv: (kv[1], kv[0]))
+        ]
+        rows.append(
+            {
+                "label": s.label,
+                "y": y,
+                "dots": dots,
+                "mean_x": None if total is None else round(left + float(total / 100) * span, 1),
+                "mean_text": figure(total, 1),
+            }
+        )
+        y += row_h
+    ticks = [{"x": left + span * t // 100, "text": str(t)} for t in (0, 25, 50, 75, 100)]
+    return {"rows": rows, "ticks": ticks, "left": left, "right": right, "height": y + 4, "width": 340}

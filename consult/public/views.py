@@ -16,9 +16,12 @@ from consult.compounds.models import Building
 from consult.compounds.models import Compound
 from consult.compounds.rules import compound_stage
 from consult.compounds.services import coverages
+from consult.experts.services import closed_summary
 from consult.extensions import db
+from consult.rounds.rules import RoundKind
 from consult.rounds.services import current_round
 from consult.rounds.services import latest_attempts
+from consult.schemes.rules import public_sees
 
 bp = Blueprint("public", __name__, url_prefix="/p")
 
@@ -40,14 +43,21 @@ def notice(compound_id: int) -> Any:
     compound = public_compound(compound_id)
     cover = coverages([compound.id])[compound.id]
     buildings = db.session.scalar(select(func.count(Building.id)).where(Building.compound_id == compound.id))
+    rounds = latest_attempts(compound)
+    panels = [
+        summary
+        for r in rounds
+        if r.kind is RoundKind.SCHEME and public_sees(r.state) and (summary := closed_summary(r)) is not None
+    ]
     return render_template(
         "public/notice.html",
         compound=compound,
         coverage=cover,
         buildings=buildings,
         stage=compound_stage(cover),
-        rounds=latest_attempts(compound),
+        rounds=rounds,
         current=current_round(compound),
+        panels=panels,
     )
 
 

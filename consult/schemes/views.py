@@ -25,6 +25,9 @@ from consult.compounds.models import Compound
 from consult.compounds.services import get_compound_for
 from consult.db import utcnow
 from consult.errors import NotFound
+from consult.experts.services import closed_summary
+from consult.experts.services import panel_of
+from consult.experts.services import sits_on
 from consult.extensions import db
 from consult.residents.access import current_invitation
 from consult.residents.access import resident_required
@@ -155,6 +158,9 @@ def _overview(compound: Compound, round_: Round, form: SchemeForm, status: int =
             and may_add_scheme(round_.state)
             and round_.repeat_of_id is not None
             and not schemes,
+            panel=panel_of(round_),
+            panel_summary=closed_summary(round_),
+            may_form_panel=current_user.role in (Role.REVIEWER, Role.ADMIN),
         ),
         status,
     )
@@ -576,6 +582,7 @@ def _resident_page(
             outcome_labels=OUTCOME_LABELS,
             version_name=services.version_name,
             published=public_sees(round_.state),
+            panel_summary=closed_summary(round_) if public_sees(round_.state) else None,
         ),
         status,
     )
@@ -654,6 +661,7 @@ def public_answers(compound_id: int, round_id: int) -> Any:
         tally=tally,
         stated=sum(n for _s, n in tally),
         version_name=services.version_name,
+        panel_summary=closed_summary(round_),
     )
 
 
@@ -662,15 +670,17 @@ def public_answers(compound_id: int, round_id: int) -> Any:
 
 @bp.get("/schemes/documents/<int:document_id>")
 def document(document_id: int) -> Any:
-    """A document, to staff who may see its compound, to the compound's residents once the version is
-    shown to them, and to everyone once the round's answers are published."""
+    """A document, to staff who may see its compound, to the experts on the round's panel, to the
+    compound's residents once the version is shown to them, and to everyone once the round's answers are
+    published."""
     doc = db.session.get(SchemeDocument, document_id)
     if doc is None:
         abort(404)
     version_ = doc.version
     round_ = version_.scheme.round
     public = public_sees(round_.state)
-    if not (public or _staff_may_see(round_) or _resident_may_see(round_, version_)):
+    panel_expert = sits_on(current_user, round_)
+    if not (public or _staff_may_see(round_) or panel_expert or _resident_may_see(round_, version_)):
         abort(404)
     path = uploads.stored_path(doc.stored_name)
     if path is None:

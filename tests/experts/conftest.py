@@ -1,4 +1,4 @@
-"""The experts blueprint is not wired into create_app yet: this app fixture registers it."""
+"""Expert panel fixtures: a compound's scheme round with two schemes, a district reviewer, five experts."""
 
 from __future__ import annotations
 
@@ -9,11 +9,17 @@ import pytest
 from consult.auth.models import Role
 from consult.auth.models import User
 from consult.db import utcnow
-from consult.experts import models as _models  # noqa: F401  (tables for create_all)
 from consult.extensions import db
 from consult.rounds.rules import RoundKind
 from consult.rounds.services import plan_default_rounds
 from consult.schemes.services import add_scheme
+
+
+@pytest.fixture(autouse=True)
+def upload_folder(app, tmp_path):
+    folder = tmp_path / "uploads"
+    app.config["UPLOAD_FOLDER"] = str(folder)
+    return folder
 
 
 @pytest.fixture

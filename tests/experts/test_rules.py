@@ -11,6 +11,7 @@ from consult.experts.rules import aggregate
 from consult.experts.rules import centre
 from consult.experts.rules import check_rubric
 from consult.experts.rules import disagrees
+from consult.experts.rules import expert_totals
 from consult.experts.rules import ranking
 from consult.experts.rules import variance
 
@@ -118,3 +119,23 @@ def test_ranking_states_ties() -> None:
         (2, (1, 3), True),
         (4, (5,), False),
     ]
+
+
+def test_each_experts_own_total_for_the_spread_chart() -> None:
+    scores = (
+        facts(1, "safety", [8, 6, 10])
+        + facts(1, "cost", [5, 10, 0])
+        + facts(2, "safety", [7])
+        + facts(2, "cost", [7])
+    )
+    totals = expert_totals(scores, TWO, conflicts=[(3, 2)])
+    # expert 1: 60·8/10 + 40·5/10 = 68; expert 2: 36 + 40 = 76; expert 3: 60 + 0 = 60
+    assert totals[1] == {1: Fraction(68), 2: Fraction(76), 3: Fraction(60)}
+    # on scheme 2 only expert 1 scored: 42 + 28 = 70
+    assert totals[2] == {1: Fraction(70)}
+
+
+def test_spread_leaves_out_conflicts_and_unfinished_sheets() -> None:
+    scores = facts(1, "safety", [8, 9]) + facts(1, "cost", [5])  # expert 2 gave no cost
+    assert expert_totals(scores, TWO) == {1: {1: Fraction(68)}}
+    assert expert_totals(scores, TWO, conflicts=[(1, 1)]) == {}

@@ -185,3 +185,128 @@ def test_panels_for_and_404(panel, create_user) -> None:
     assert services.panels_for(panel.members[1].user) == [panel]
     with pytest.raises(NotFound):
         services.get_panel_for(outsider, panel.id)
+
+
+def test_one_panel_per_round(panel, scheme_round, experts, reviewer) -> None:
+    with pytest.raises(PanelRefused):
+        services.form_panel(scheme_round, experts[1], experts[1:], reviewer)
+    assert services.panel_of(scheme_round) is panel
+
+
+def test_panel_summary_shape_and_hand_computed_values(panel, scheme_round, experts, reviewer) -> None:
+    assert services.closed_summary(scheme_round) is None
+    services.set_rubric(panel, two_criteria(), reviewer)
+    a, b = services.schemes_of(panel)
+    score_all(panel, panel.members[0], {"A": (8, 5), "B": (6, 6)})
+    score_all(panel, panel.members[1], {"A": (4, 5), "B": (6, 6)})
+    score_all(panel, panel.members[2], {"A": (9, 9)}, conflict_on="B")
+    services.write_opinion(panel, b, experts[0], Verdict.RECOMMEND_WITH_CHANGES, "Keep the old trees")
+    summary = services.panel_summary(scheme_round)
+    assert summary is not None
+    assert summary["closed"] is False
+    assert services.closed_summary(scheme_round) is None  # residents see it once closed
+    services.close(panel, reviewer)
+    summary = services.panel_summary(scheme_round)
+    assert services.closed_summary(scheme_round) == summary
+    assert summary["method"] == "mean"
+    assert summary["experts"] == 3
+    assert [c["key"] for c in summary["criteria"]] == ["safety", "cost"]
+    first, second = summary["schemes"]
+    # A: safety (8+4+9)/3 = 7, cost (5+5+9)/3 = 19/3 → 60·7/10 + 40·(19/3)/10 = 42 + 76/3 = 202/3
+    assert first["label"] == "A"
+    assert first["total"] == Fraction(202, 3)
+    assert first["criteria"]["cost"]["value"] == Fraction(19, 3)
+    assert first["criteria"]["safety"]["count"] == 3
+    assert first["opinion"] is None
+    # B: the third member's conflict leaves them out: 60·6/10 + 40·6/10 = 60
+    assert second["total"] == Fraction(60)
+    assert second["conflicts"] == 1
+    assert second["criteria"]["safety"]["count"] == 2
+    assert second["opinion"]["verdict"] == "with_changes"
+    assert second["opinion"]["required_changes"] == "Keep the old trees"
+    assert (first["rank"], second["rank"]) == (1, 2)
+    assert summary["ranking"] == [
+        {"rank": 1, "scheme_ids": [a.id], "labels": ["A"], "tied": False},
+        {"rank": 2, "scheme_ids": [b.id], "labels": ["B"], "tied": False},
+    ]
+    # safety on A: 8, 4, 9 → variance 14/3 > 9/4
+    assert first["disagreement"]
+    assert first["criteria"]["safety"]["disagreement"]
+    assert "专家" not in repr(summary)  # no expert is named
+
+
+def test_panel_summary_ties_and_trimmed_method(scheme_round, experts, reviewer) -> None:
+    panel = services.form_panel(
+        scheme_round, experts[0], experts, reviewer, aggregation=Aggregation.TRIMMED_MEAN
+    )
+    services.set_rubric(panel, two_criteria(), reviewer)
+    for member in panel.members[:4]:
+        score_all(panel, member, {"A": (7, 7), "B": (7, 7)})
+    summary = services.panel_summary(scheme_round)
+    assert summary["method"] == "trimmed_mean"
+    # four experts: the trimmed mean falls back to the mean, and says so per criterion
+    assert summary["schemes"][0]["criteria"]["safety"]["method"] == "mean"
+    assert [s["total"] for s in summary["schemes"]] == [Fraction(70), Fraction(70)]
+    assert [(p["rank"], p["labels"], p["tied"]) for p in summary["ranking"]] == [(1, ["A", "B"], True)]
+    assert all(s["tied"] and s["rank"] == 1 for s in summary["schemes"])
+
+
+def test_no_panel_no_summary(scheme_round) -> None:
+    assert services.panel_summary(scheme_round) is None
+
+
+def test_representative_has_a_say_but_scores_only_when_granted(
+    scheme_round, experts, reviewer, create_user
+) -> None:
+    from consult.auth.models import Role
+
+    resident = create_user("rep@example.test", Role.EXPERT, None, name="居民代表")
+    panel = services.form_panel(
+        scheme_round, experts[0], experts[:2], reviewer, resident_representatives=[resident]
+    )
+    rep = services.member_of(panel, resident)
+    assert rep.is_resident_representative
+    assert not rep.scores
+    scheme = services.schemes_of(panel)[0]
+    with pytest.raises(PanelRefused):
+        services.declare(rep, scheme, False)
+    remark = services.save_remark(rep, scheme, "  Residents want the bike shed kept  ")
+    assert remark.body == "Residents want the bike shed kept"
+    assert services.remarks_on(panel) == {scheme.id: [remark]}
+    with pytest.raises(PanelRefused):
+        services.grant_score(rep, experts[1])  # not the chair
+    with pytest.raises(PanelRefused):
+        services.grant_score(panel.members[1], reviewer)  # an expert always scores
+    services.grant_score(rep, experts[0])
+    assert rep.scores
+    services.declare(rep, scheme, False)
+    services.save_scores(rep, scheme, {panel.criteria[0].id: (7, "")})
+    with pytest.raises(PanelRefused):
+        services.grant_score(rep, reviewer, scores=False)  # already scored
+    assert services.save_remark(rep, scheme, "") is None
+    assert services.remarks_on(panel) == {}
+    services.close(panel, reviewer)
+    with pytest.raises(PanelRefused):
+        services.save_remark(rep, scheme, "late")
+
+
+def test_members_may_read_the_rounds_documents(panel, scheme_round, experts, create_user) -> None:
+    from consult.auth.models import Role
+
+    assert services.sits_on(experts[1], scheme_round)
+    outsider = create_user("outsider@example.test", Role.EXPERT, None)
+    assert not services.sits_on(outsider, scheme_round)
+
+
+def test_representative_without_a_score_sees_results_only_once_closed(
+    scheme_round, experts, reviewer, create_user
+) -> None:
+    from consult.auth.models import Role
+
+    resident = create_user("rep@example.test", Role.EXPERT, None, name="居民代表")
+    panel = services.form_panel(
+        scheme_round, experts[0], experts[:2], reviewer, resident_representatives=[resident]
+    )
+    assert not services.may_see_results(panel, resident)
+    services.close(panel, reviewer)
+    assert services.may_see_results(panel, resident)

@@ -1,9 +1,13 @@
 import pytest
 
+from consult.db import utcnow
 from consult.experts import services
 from consult.experts.rules import CriterionSpec
+from consult.experts.rules import Verdict
 from consult.extensions import db
 from consult.notify.models import OutboxMessage
+from consult.rounds.rules import RoundState
+from consult.schemes import services as schemes_services
 
 
 @pytest.fixture
@@ -122,3 +126,154 @@ def test_chair_writes_opinion(client, auth, panel, experts) -> None:
     response = client.post(url, data={"verdict": "with_changes", "required_changes": "Widen the path"})
     assert response.status_code == 302
     assert services.opinion_on(panel, scheme).required_changes == "Widen the path"
+
+
+def png() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (64, 48), "white").save(out, "PNG")
+    return out.getvalue()
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def status_of(client, url: str) -> int:
+    with client.get(url) as response:
+        return response.status_code
+
+
+@pytest.fixture
+def documents(scheme_round):
+    scheme = schemes_services.schemes_of(scheme_round)[0]
+    schemes_services.add_item(scheme.latest, "North lift shaft", "Steel frame", "test")
+    drawing = schemes_services.add_document(scheme.latest, png(), "elevation.png", "test", utcnow())
+    report = schemes_services.add_document(scheme.latest, PDF, "structure.pdf", "test", utcnow())
+    db.session.commit()
+    return scheme, drawing, report
+
+
+def test_score_sheet_beside_the_schemes_documents(client, auth, panel, experts, documents) -> None:
+    scheme, drawing, report = documents
+    auth.login(experts[1])
+    client.post(f"/experts/panels/{panel.id}/schemes/{scheme.id}/conflict", data={"declared": "no"})
+    html = client.get(f"/experts/panels/{panel.id}/schemes/{scheme.id}/score").get_data(as_text=True)
+    pane, sheet = html.split('class="side-by-side"', 1)[1].split('aria-labelledby="sheet-heading"', 1)
+    assert "North lift shaft" in pane
+    assert f'<img src="/schemes/documents/{drawing.id}"' in pane
+    assert f'href="/schemes/documents/{report.id}" target="_blank" rel="noopener"' in pane
+    assert "<iframe" not in html
+    assert 'name="value_' in sheet
+    # the panel's experts may open the scheme's documents; an expert on no panel may not
+    assert status_of(client, f"/schemes/documents/{drawing.id}") == 200
+    assert status_of(client, f"/schemes/documents/{report.id}") == 200
+    auth.logout()
+    auth.login(experts[4])
+    assert status_of(client, f"/schemes/documents/{drawing.id}") == 404
+
+
+def test_round_page_links_the_panel(client, auth, scheme_round, compound, experts, reviewer, worker) -> None:
+    url = f"/compounds/{compound.id}/rounds/{scheme_round.id}/schemes"
+    auth.login(reviewer)
+    assert f"/experts/rounds/{scheme_round.id}/panels/new" in client.get(url).get_data(as_text=True)
+    panel = services.form_panel(scheme_round, experts[0], experts[:2], reviewer)
+    db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert f"/experts/panels/{panel.id}" in html
+    assert "/panels/new" not in html
+    # a second panel on the round is not formed: the form sends to the panel
+    response = client.get(f"/experts/rounds/{scheme_round.id}/panels/new")
+    assert response.headers["Location"].endswith(f"/experts/panels/{panel.id}")
+    auth.logout()
+    auth.login(worker)
+    html = client.get(url).get_data(as_text=True)
+    assert "An expert panel scores the schemes of this round." in html
+    assert "/panels/new" not in html
+
+
+def test_experts_home_lists_their_panels(client, auth, panel, experts) -> None:
+    auth.login(experts[1])
+    assert client.get("/").headers["Location"].endswith("/experts")
+    assert f"/experts/panels/{panel.id}" in client.get("/experts").get_data(as_text=True)
+
+
+def test_representative_remarks_and_the_chair_grants_a_score(
+    client, auth, scheme_round, experts, reviewer
+) -> None:
+    panel = services.form_panel(
+        scheme_round, experts[0], experts[:2], reviewer, resident_representatives=[experts[3]]
+    )
+    db.session.commit()
+    rep = services.member_of(panel, experts[3])
+    scheme = services.schemes_of(panel)[0]
+    auth.login(experts[3])
+    page = client.get(f"/experts/panels/{panel.id}").get_data(as_text=True)
+    assert "a say, no score" in page
+    assert f"/schemes/{scheme.id}/conflict" not in page
+    url = f"/experts/panels/{panel.id}/schemes/{scheme.id}/remark"
+    assert client.post(url, data={"body": "Keep the bike shed"}).status_code == 302
+    assert services.remark_of(rep, scheme).body == "Keep the bike shed"
+    assert client.post(f"/experts/panels/{panel.id}/members/{rep.id}/score").status_code == 403
+    auth.logout()
+    auth.login(experts[0])  # the chair
+    assert client.post(f"/experts/panels/{panel.id}/members/{rep.id}/score").status_code == 302
+    db.session.rollback()
+    assert services.member_of(panel, experts[3]).scores
+
+
+def test_round_two_answer_shows_the_panels_conclusion_without_names(
+    client, auth, panel, scheme_round, compound, experts, reviewer
+) -> None:
+    for member in panel.members[:2]:
+        auth.login(member.user)
+        for scheme in services.schemes_of(panel):
+            score_by_post(client, panel, scheme, 8 if scheme.label == "A" else 6, 5, "")
+        client.post(f"/experts/panels/{panel.id}/submit")
+        auth.logout()
+    a = services.schemes_of(panel)[0]
+    services.write_opinion(panel, a, experts[0], Verdict.RECOMMEND_WITH_CHANGES, "Move the bins")
+    db.session.commit()
+    scheme_round.state = RoundState.NOTICE
+    db.session.commit()
+    answers = f"/p/{compound.id}/answers/{scheme_round.id}"
+    assert "Move the bins" not in client.get(answers).get_data(as_text=True)  # the panel is still open
+    services.close(panel, reviewer)
+    db.session.commit()
+    for url in (answers, f"/p/{compound.id}"):
+        html = client.get(url).get_data(as_text=True)
+        assert "The expert panel's opinion" in html
+        assert "Recommend with changes" in html
+        assert "Move the bins" in html
+        # A: 60·8/10 + 40·5/10 = 68; B: 36 + 20 = 56
+        assert "68.00" in html
+        assert "56.00" in html
+        assert all(e.name not in html for e in experts)
+
+
+def test_rubric_weights_and_scales_set_before_scoring(client, auth, scheme_round, experts, reviewer) -> None:
+    panel = services.form_panel(scheme_round, experts[0], experts[:2], reviewer)
+    db.session.commit()
+    auth.login(reviewer)
+    url = f"/experts/panels/{panel.id}/rubric"
+    assert "Scale of Safety (highest score)" in client.get(url).get_data(as_text=True)
+    weights = dict(zip([c.id for c in panel.criteria], [30, 20, 20, 10, 10, 10], strict=True))
+    form = {f"weight_{cid}": w for cid, w in weights.items()}
+    form.update({f"scale_{cid}": 10 for cid in weights})
+    form[f"scale_{panel.criteria[0].id}"] = 5
+    assert client.post(url, data=form).status_code == 302
+    db.session.rollback()
+    panel = db.session.get(type(panel), panel.id)
+    assert [(c.key, c.weight, c.scale) for c in panel.criteria][:2] == [
+        ("safety", 30, 5),
+        ("function", 20, 10),
+    ]
+    services.freeze_rubric(panel, reviewer)
+    db.session.commit()
+    form[f"weight_{panel.criteria[0].id}"] = 25
+    form[f"weight_{panel.criteria[1].id}"] = 25
+    client.post(url, data=form)
+    db.session.rollback()
+    assert db.session.get(type(panel), panel.id).criteria[0].weight == 30  # frozen

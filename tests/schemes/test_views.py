@@ -499,3 +499,28 @@ def test_the_time_a_revision_is_published_freezes_the_documents(
     client.post(url, data=late, content_type="multipart/form-data")
     db.session.rollback()
     assert [d.filename for d in revised.documents] == ["修改稿.pdf"]
+
+
+def test_the_revised_plan_page_shows_the_closed_panels_conclusion(
+    as_resident, round2, schemes, cards, create_user, reviewer
+):
+    from consult.experts import services as experts
+
+    a, _b = schemes
+    expert = create_user("expert@example.test", Role.EXPERT, None, name="钱专家")
+    panel = experts.form_panel(round2, expert, [expert], reviewer)
+    experts.write_opinion(panel, a, expert, experts.Verdict.RECOMMEND_WITH_CHANGES, "停车位改为透水铺装")
+    open_round(round2)
+    close_round(round2)
+    publish_round(round2)
+    db.session.commit()
+    client = as_resident(cards["张伟"])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert "停车位改为透水铺装" not in client.get(f"/me/schemes/{round2.id}").get_data(as_text=True)
+    experts.close(panel, reviewer)
+    db.session.commit()
+    html = client.get(f"/me/schemes/{round2.id}").get_data(as_text=True)
+    assert "The expert panel's opinion" in html
+    assert "Recommend with changes" in html
+    assert "停车位改为透水铺装" in html
+    assert "钱专家" not in html

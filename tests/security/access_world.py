@@ -185,6 +185,7 @@ def build_world(stage: str = "needs") -> World:
         "unsubscribe": unsubscribe_token("zhang@example.test", "zh_CN"),
         "token": bystander.token,
         "panel": panel.id,
+        "panel_member": panel.members[0].id,
     }
 
     def open_(round_, since: timedelta = timedelta(days=1)) -> None:

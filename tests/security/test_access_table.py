@@ -105,6 +105,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "experts.submit": frozenset(),  # members only
     "experts.close": DISTRICT,
     "experts.opinion": frozenset(),  # the chair only
+    "experts.remark": frozenset(),  # members only
+    "experts.grant": DISTRICT,  # the chair too
     "experts.results": DISTRICT,
     # language and large type: anyone
     "i18n.switch": EVERYONE,
@@ -251,6 +253,7 @@ BY_NAME = {
     "sheet_id": "sheet",
     "proxy_id": "proxy",
     "panel_id": "panel",
+    "member_id": "panel_member",
 }
 FIXED = {
     ("i18n.switch", "code"): "en",
