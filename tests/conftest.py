@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from consult import create_app
 from consult.audit.models import SQLITE_TRIGGERS
+from consult.dossier.models import SQLITE_TRIGGERS as RECORD_TRIGGERS
 from consult.auth.models import Role
 from consult.auth.models import User
 from consult.auth.services import create_user as create_account
@@ -52,20 +53,24 @@ def app_config(**extra: Any) -> dict[str, Any]:
 
 
 def empty_database() -> None:
-    """Remove every row so the next test starts clean. The audit log refuses DELETE (its triggers), so
-    PostgreSQL truncates (no row trigger fires) and SQLite lifts the triggers while it deletes."""
+    """Remove every row so the next test starts clean. The audit log and the consensus records refuse
+    DELETE (their triggers), so PostgreSQL truncates (no row trigger fires) and SQLite lifts the triggers
+    while it deletes."""
     db.session.rollback()
     tables = db.metadata.sorted_tables
     if db.session.get_bind().dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
     else:
-        db.session.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_update"))
-        db.session.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_delete"))
+        frozen = {"audit_entry": SQLITE_TRIGGERS, **RECORD_TRIGGERS}
+        for table in frozen:
+            db.session.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
+            db.session.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
         for table in reversed(tables):
             db.session.execute(delete(table))
-        for statement in SQLITE_TRIGGERS:
-            db.session.execute(text(statement))
+        for statements in frozen.values():
+            for statement in statements:
+                db.session.execute(text(statement))
     db.session.commit()
 
 
