@@ -189,9 +189,7 @@ def submit_blocker(compound: Compound) -> Any:
     vote = _vote_round(compound)
     plan_passed = False
     if vote is not None and vote.state.value in ("closed", "notice", "done"):
-        plan_passed = any(
-            r.question.topic is Topic.PLAN and r.outcome.passed for r in count_round(vote)
-        )
+        plan_passed = any(r.question.topic is Topic.PLAN and r.outcome.passed for r in count_round(vote))
     latest = latest_record(compound.id)
     reopened_state = None
     if latest is not None and latest.decision is not None and latest.decision.reopened_round:
@@ -293,9 +291,7 @@ def _needs(compound: Compound) -> dict[str, Any] | None:
         "categories": [
             {
                 "category": category,
-                "items": [
-                    row(r.code, count=r.count, share=r.share, rank=r.rank, tied=r.tied) for r in items
-                ],
+                "items": [row(r.code, count=r.count, share=r.share, rank=r.rank, tied=r.tied) for r in items],
             }
             for category, items in listed.by_category
         ],
@@ -607,7 +603,9 @@ def _notify(record: ConsensusRecord, kind: str, residents: bool, now: datetime, 
     base = {"compound": compound.name, "version": record.version, **extra}
     key = f"record:{record.id}:{kind}"
     for worker in _workers_of(compound):
-        enqueue_to(worker, kind, {**base, "path": f"/compounds/{compound.id}/record"}, dedupe_key=key, now=now)
+        enqueue_to(
+            worker, kind, {**base, "path": f"/compounds/{compound.id}/record"}, dedupe_key=key, now=now
+        )
     if residents:
         for person in residents_of(compound.id):
             enqueue_to(person, kind, {**base, "path": f"/p/{compound.id}"}, dedupe_key=key, now=now)
@@ -672,3 +670,30 @@ def return_record(
     text = "\n".join(f"{rules.SECTION_LABELS[k]}: {v}" for k, v in given.items())
     _notify(record, "record_returned", show_residents, now, reasons=text)
     return decision
+
+
+# --- the dossier PDF
+
+
+def verify_url(digest: str) -> str:
+    """The verification page of a digest, from the configured base URL (never the request's host)."""
+    from flask import current_app
+
+    return current_app.config["BASE_URL"].rstrip("/") + f"/verify?digest={digest}"
+
+
+def dossier_pdf(record: ConsensusRecord, locale: str) -> bytes:
+    from consult.dossier.pdf import Dossier
+    from consult.dossier.pdf import Review
+    from consult.dossier.pdf import dossier_pdf as render
+
+    decision = record.decision
+    review = None
+    if decision is not None:
+        review = Review(
+            decision.kind.value,
+            decision.decided_at,
+            rules.reasons_in_order(decision.reasons),
+            decision.reopened_round,
+        )
+    return render(Dossier(content_of(record), record.digest, verify_url(record.digest), review), locale)

@@ -16,6 +16,7 @@ from consult.compounds.models import Building
 from consult.compounds.models import Compound
 from consult.compounds.rules import compound_stage
 from consult.compounds.services import coverages
+from consult.dossier.views import returned_context
 from consult.extensions import db
 from consult.rounds.services import current_round
 from consult.rounds.services import latest_attempts
@@ -48,6 +49,7 @@ def notice(compound_id: int) -> Any:
         stage=compound_stage(cover),
         rounds=latest_attempts(compound),
         current=current_round(compound),
+        **returned_context(compound.id, public=True),
     )
 
 
