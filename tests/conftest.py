@@ -20,7 +20,6 @@ from sqlalchemy.engine import make_url
 
 from consult import create_app
 from consult.audit.models import SQLITE_TRIGGERS
-from consult.dossier.models import SQLITE_TRIGGERS as RECORD_TRIGGERS
 from consult.auth.models import Role
 from consult.auth.models import User
 from consult.auth.services import create_user as create_account
@@ -30,6 +29,7 @@ from consult.compounds.services import create_compound as make_compound
 from consult.compounds.services import ensure_district
 from consult.compounds.services import ensure_street
 from consult.config import database_url
+from consult.dossier.models import SQLITE_TRIGGERS as RECORD_TRIGGERS
 from consult.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite://"

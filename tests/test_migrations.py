@@ -64,14 +64,14 @@ def assert_records_are_frozen(url: str) -> None:
         )
         conn.execute(
             text(
-                "INSERT INTO consensus_record (compound_id, version, snapshot, digest, audit_head, submitted_at,"
-                " submitted_by) VALUES (1, 1, '{}', 'd', 'h', CURRENT_TIMESTAMP, 'x')"
+                "INSERT INTO consensus_record (compound_id, version, snapshot, digest, audit_head,"
+                " submitted_at, submitted_by) VALUES (1, 1, '{}', 'd', 'h', CURRENT_TIMESTAMP, 'x')"
             )
         )
         conn.execute(
             text(
-                "INSERT INTO record_decision (record_id, kind, reasons, show_residents, decided_at, decided_by)"
-                " VALUES (1, 'approved', '{}', false, CURRENT_TIMESTAMP, 'x')"
+                "INSERT INTO record_decision (record_id, kind, reasons, show_residents, decided_at,"
+                " decided_by) VALUES (1, 'approved', '{}', false, CURRENT_TIMESTAMP, 'x')"
             )
         )
     for statement in (

@@ -8,6 +8,7 @@ from wtforms import BooleanField
 from wtforms import DecimalField
 from wtforms import IntegerField
 from wtforms import RadioField
+from wtforms import SelectChoice
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
@@ -26,7 +27,7 @@ class SubmitForm(FlaskForm):
         _l("Subsidy per household (yuan)"), places=2, validators=[Optional(), NumberRange(min=0)]
     )
     share = DecimalField(
-        _l("Residents' share of the cost (%)"), places=2, validators=[Optional(), NumberRange(min=0, max=100)]
+        _l("Residents' share of the cost, in percent"), places=2, validators=[Optional(), NumberRange(min=0, max=100)]
     )
     deposit = DecimalField(
         _l("Maintenance fund deposit (yuan per m²)"), places=2, validators=[Optional(), NumberRange(min=0)]
@@ -41,7 +42,10 @@ class ApproveForm(FlaskForm):
 class ReturnForm(FlaskForm):
     reopen_round = RadioField(
         _l("Round to reopen"),
-        choices=[("2", _l("Round 2: schemes, comments and answers")), ("3", _l("Round 3: the vote"))],
+        choices=[
+            SelectChoice("2", _l("Round 2: schemes, comments and answers")),
+            SelectChoice("3", _l("Round 3: the vote")),
+        ],
         validators=[InputRequired(message=_l("Choose round 2 or round 3."))],
     )
     days = IntegerField(

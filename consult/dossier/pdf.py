@@ -560,7 +560,7 @@ class _Builder:
             self.facts(
                 [
                     (_("Subsidy per household (yuan)"), f["subsidy_per_household"]),
-                    (_("Residents' share of the cost (%)"), f["residents_share_percent"]),
+                    (_("Residents' share of the cost, in percent"), f["residents_share_percent"]),
                     (_("Maintenance fund deposit (yuan per m²)"), f["fund_deposit_per_m2"]),
                     (_("Residents' share approved in the vote"), label("passed", f["share_passed"])),
                     (_("Note"), f["note"]),

@@ -558,6 +558,12 @@ def submit_record(compound: Compound, funding: Funding, actor: str, now: datetim
     blocker = submit_blocker(compound)
     if blocker:
         raise RecordRefused(blocker)
+    return freeze(compound, funding, actor, now)
+
+
+def freeze(compound: Compound, funding: Funding, actor: str, now: datetime) -> ConsensusRecord:
+    """The next version as the data stands, without asking whether it may be submitted (``submit_record``
+    asks); the demo and test worlds use it directly."""
     latest = latest_record(compound.id)
     version = (latest.version if latest else 0) + 1
     content = assemble(compound, funding, now)
