@@ -27,7 +27,9 @@ class SubmitForm(FlaskForm):
         _l("Subsidy per household (yuan)"), places=2, validators=[Optional(), NumberRange(min=0)]
     )
     share = DecimalField(
-        _l("Residents' share of the cost, in percent"), places=2, validators=[Optional(), NumberRange(min=0, max=100)]
+        _l("Residents' share of the cost, in percent"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, max=100)],
     )
     deposit = DecimalField(
         _l("Maintenance fund deposit (yuan per m²)"), places=2, validators=[Optional(), NumberRange(min=0)]
