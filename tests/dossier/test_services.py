@@ -65,11 +65,14 @@ def test_submitting_freezes_canonical_content_with_its_digest_and_the_audit_head
     assert sections["governance"]["management"] == "company"
     assert sections["funding"]["residents_share_percent"] == "30"
     plan = sections["vote"]["questions"][0]
-    assert plan["topic"] == "plan" and plan["passed"]
+    assert plan["topic"] == "plan"
+    assert plan["passed"]
     bar = plan["tallies"]["yes"]["bars"][0]
-    assert bar["threshold"] == "2/3" and bar["whole"] == "2067/4"  # 516.75 m² of owned area, exact
+    assert bar["threshold"] == "2/3"
+    assert bar["whole"] == "2067/4"
     entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
-    assert entry.action == "record.submitted" and record.digest in entry.detail
+    assert entry.action == "record.submitted"
+    assert record.digest in entry.detail
 
 
 def test_the_record_holds_no_resident_name(consultation):
@@ -135,10 +138,12 @@ def test_a_return_reopens_the_named_round_and_the_next_version_waits_for_it(cons
     assert vote.state is RoundState.OPEN
     assert vote.closes_at == moment + timedelta(days=10)
     event = db.session.scalars(select(RoundEvent).order_by(RoundEvent.id.desc())).first()
-    assert event.action == "reopen" and "2栋1单元" in event.reason
+    assert event.action == "reopen"
+    assert "2栋1单元" in event.reason
     assert services.open_return(consultation.compound.id) is decision
     audit = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
-    assert audit.action == "record.review" and '"returned"' in audit.detail
+    assert audit.action == "record.review"
+    assert '"returned"' in audit.detail
     notices = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "record_returned")).all()
     assert [n.to_address for n in notices] == [staff["worker"].email]  # residents were not chosen
     assert "2栋1单元" in notices[0].text_body
@@ -148,7 +153,8 @@ def test_a_return_reopens_the_named_round_and_the_next_version_waits_for_it(cons
     apply(vote, Action.CLOSE, "user:1", vote.closes_at)
     second = services.submit_record(consultation.compound, FUNDING, "user:1", vote.closes_at)
     db.session.commit()
-    assert second.version == 2 and second.digest != record.digest
+    assert second.version == 2
+    assert second.digest != record.digest
     history = json.loads(second.snapshot)["history"]
     assert history == [
         {
