@@ -229,11 +229,11 @@ def return_record(record_id: int) -> Any:
         if not refused.problems:
             flash(str(refused), "error")
             return redirect(url_for("dossier.review", record_id=found.id))
+        fields = {"reopen_round": form.reopen_round, "days": form.days}
         for name, problem in refused.problems.items():
-            field = getattr(form, name, None)
-            if field is not None:
-                field.errors = [*field.errors, str(problem)]
-            else:
+            if name in fields:
+                fields[name].errors = [*fields[name].errors, str(problem)]
+            else:  # the reasons: no one field to mark
                 flash(str(problem), "error")
         return _review_page(found, ApproveForm(), form), 422
     flash(
