@@ -138,17 +138,30 @@ def statuses(compound_ids: Iterable[int]) -> dict[int, tuple[int, rules.RecordSt
 
 
 def review_queue() -> list[ConsensusRecord]:
-    """Latest versions waiting for a decision, the oldest submission first."""
-    return [
-        r
-        for r in db.session.scalars(
+    """Latest versions waiting for a decision, the oldest submission first (one query)."""
+    latest = (
+        select(ConsensusRecord.compound_id, func.max(ConsensusRecord.version).label("version"))
+        .group_by(ConsensusRecord.compound_id)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
             select(ConsensusRecord)
+            .join(
+                latest,
+                (latest.c.compound_id == ConsensusRecord.compound_id)
+                & (latest.c.version == ConsensusRecord.version),
+            )
             .outerjoin(RecordDecision, RecordDecision.record_id == ConsensusRecord.id)
             .where(RecordDecision.id.is_(None))
             .order_by(ConsensusRecord.submitted_at, ConsensusRecord.id)
         )
-        if latest_record(r.compound_id) is r
-    ]
+    )
+
+
+def waiting_count() -> int:
+    """How many versions wait for the district review (for the dashboard)."""
+    return len(review_queue())
 
 
 def recent_decisions(limit: int = 20) -> list[RecordDecision]:

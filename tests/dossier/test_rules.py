@@ -21,6 +21,8 @@ from consult.dossier.rules import reasons_in_order
 from consult.dossier.rules import return_problems
 from consult.dossier.rules import status_of
 
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 
 def test_canonical_json_sorts_keys_has_no_whitespace_and_keeps_chinese_as_utf8():
     data = canonical({"b": 1, "a": {"名称": "浣花小区", "z": [True, None]}})

@@ -34,6 +34,9 @@ from consult.rounds.services import apply
 FUNDING = Funding(Decimal("1200.00"), Decimal("30"), Decimal("2.50"), "区财政补贴")
 
 
+pytestmark = pytest.mark.usefixtures("english_messages")
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
