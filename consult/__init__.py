@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from consult.auth.views import bp as auth_bp
     from consult.compounds.views import bp as compounds_bp
     from consult.district.views import bp as district_bp
+    from consult.dossier.views import bp as dossier_bp
     from consult.experts.views import bp as experts_bp
     from consult.i18n import bp as i18n_bp
     from consult.notify.views import bp as notify_bp
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(district_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(experts_bp)
+    app.register_blueprint(dossier_bp)
     app.add_url_rule("/", "index", _index)
     register_round_content()
 

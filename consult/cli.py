@@ -275,6 +275,7 @@ def translate_compile() -> None:
 
 
 def register(app: Flask) -> None:
+    from consult.dossier.cli import commands as dossier_commands
     from consult.notify.cli import commands as notify_commands
     from consult.voting.cli import commands as voting_commands
 
@@ -291,5 +292,6 @@ def register(app: Flask) -> None:
         translate,
         *notify_commands,
         *voting_commands,
+        *dossier_commands,
     ):
         app.cli.add_command(command)

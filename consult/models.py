@@ -13,6 +13,8 @@ from consult.compounds.models import Owner
 from consult.compounds.models import OwnerKind
 from consult.compounds.models import StairUnit
 from consult.compounds.models import Street
+from consult.dossier.models import ConsensusRecord
+from consult.dossier.models import RecordDecision
 from consult.experts.models import ConflictDeclaration
 from consult.experts.models import Criterion
 from consult.experts.models import Panel
@@ -58,6 +60,7 @@ __all__ = [
     "CommentAnswer",
     "Compound",
     "ConflictDeclaration",
+    "ConsensusRecord",
     "Criterion",
     "District",
     "Dwelling",
@@ -77,6 +80,7 @@ __all__ = [
     "Proxy",
     "Question",
     "QuestionOption",
+    "RecordDecision",
     "Role",
     "RosterImport",
     "Round",

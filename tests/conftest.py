@@ -51,9 +51,9 @@ def app_config(**extra: Any) -> dict[str, Any]:
 
 
 def empty_database() -> None:
-    """Remove every row so the next test starts clean. The audit log and the ballots refuse DELETE (their
-    triggers), so PostgreSQL truncates (no row trigger fires) and SQLite lifts the triggers while it
-    deletes."""
+    """Remove every row so the next test starts clean. The audit log, the ballots and the consensus records
+    refuse DELETE (their triggers), so PostgreSQL truncates (no row trigger fires) and SQLite lifts every
+    trigger while it deletes."""
     db.session.rollback()
     tables = db.metadata.sorted_tables
     if db.session.get_bind().dialect.name == "postgresql":

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 
 #: Latin words allowed on a Chinese page: names of things, units and file formats.
-ALLOWED_LATIN = {"tongxin", "english", "csv", "xlsx", "gbk", "utf", "excel", "pdf", "qr", "m²", "xls"}
+ALLOWED_LATIN = {"tongxin", "english", "csv", "xlsx", "gbk", "utf", "excel", "pdf", "qr", "m²", "xls", "sha"}
 
 
 ROSTER = (

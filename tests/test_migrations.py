@@ -34,6 +34,7 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url):
     assert diff == []
     assert_audit_log_is_append_only(empty_database_url)
     assert_ballots_are_append_only(empty_database_url)
+    assert_records_are_frozen(empty_database_url)
     assert {"compound", "dwelling", "owner", "occupant", "user_account", "alembic_version"} <= tables
 
 
@@ -84,4 +85,35 @@ def assert_ballots_are_append_only(url: str) -> None:
                 text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ballot'")
             )
             assert sorted(found.scalars()) == sorted(SQLITE_TRIGGERS)
+
+
+def assert_records_are_frozen(url: str) -> None:
+    """The migration installs the triggers that refuse to change or remove a record or a decision."""
+    engine = create_engine(database_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO district (name) VALUES ('d')"))
+        conn.execute(text("INSERT INTO street (district_id, name) VALUES (1, 's')"))
+        conn.execute(
+            text("INSERT INTO compound (street_id, name, created_at) VALUES (1, 'c', CURRENT_TIMESTAMP)")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO consensus_record (compound_id, version, snapshot, digest, audit_head,"
+                " submitted_at, submitted_by) VALUES (1, 1, '{}', 'd', 'h', CURRENT_TIMESTAMP, 'x')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO record_decision (record_id, kind, reasons, show_residents, decided_at,"
+                " decided_by) VALUES (1, 'approved', '{}', false, CURRENT_TIMESTAMP, 'x')"
+            )
+        )
+    for statement in (
+        "UPDATE consensus_record SET snapshot = 'changed'",
+        "DELETE FROM consensus_record",
+        "UPDATE record_decision SET kind = 'returned'",
+        "DELETE FROM record_decision",
+    ):
+        with pytest.raises(DatabaseError, match="frozen"), engine.begin() as conn:
+            conn.execute(text(statement))
     engine.dispose()

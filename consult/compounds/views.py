@@ -20,6 +20,7 @@ from consult.compounds.rules import compound_stage
 from consult.compounds.services import building_coverages
 from consult.compounds.services import coverages
 from consult.compounds.services import visible_compounds
+from consult.dossier.views import returned_context
 from consult.extensions import db
 from consult.residents.services import active_cards
 from consult.scoping import staff_compound_or_404
@@ -56,6 +57,7 @@ def detail(compound_id: int) -> Any:
         stage=compound_stage(cover),
         buildings=buildings,
         building_cover=building_coverages(compound),
+        **returned_context(compound.id),
     )
 
 

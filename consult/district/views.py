@@ -28,6 +28,9 @@ from consult.district.services import sort_rows
 from consult.district.services import stage_counts
 from consult.district.services import stuck_after_days
 from consult.district.services import stuck_rows
+from consult.dossier.labels import label
+from consult.dossier.services import statuses as record_statuses
+from consult.dossier.services import waiting_count
 
 bp = Blueprint("district", __name__)
 
@@ -86,6 +89,9 @@ def dashboard() -> Any:
         stuck_total=len(stuck),
         stuck_after=after_days,
         total=len(rows),
+        records=record_statuses(r.id for r in page.items),
+        waiting=waiting_count(),
+        record_label=label,
     )
 
 

@@ -16,6 +16,7 @@ from consult.compounds.models import Building
 from consult.compounds.models import Compound
 from consult.compounds.rules import compound_stage
 from consult.compounds.services import coverages
+from consult.dossier.views import returned_context
 from consult.experts.services import closed_summary
 from consult.extensions import db
 from consult.rounds.rules import RoundKind
@@ -58,6 +59,7 @@ def notice(compound_id: int) -> Any:
         rounds=rounds,
         current=current_round(compound),
         panels=panels,
+        **returned_context(compound.id, public=True),
     )
 
 

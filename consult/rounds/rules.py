@@ -2,7 +2,9 @@
 
 A round goes  draft → open → closed → notice → done,  or fails from open or closed. In ``notice`` the
 round's answer (the "down" part) is published and its notice period (公示) runs; ``done`` follows when
-the notice period is over. A failed round is repeated by a new attempt with the same number.
+the notice period is over. A failed round is repeated by a new attempt with the same number. When the
+district review returns the consensus record, the round it names is reopened (closed, notice or done →
+open) with a new closing time.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class Action(enum.StrEnum):
     PUBLISH = "publish"
     FINISH = "finish"
     FAIL = "fail"
+    #: the district review returned the consensus record: the round takes input again
+    REOPEN = "reopen"
 
 
 #: the default rounds of a compound: (number, kind, days open, notice days)
@@ -62,6 +66,8 @@ class RoundFacts:
     all_answered: bool
     #: None when the answer may be published, else why not (e.g. comments without an answer)
     answer_blocker: Any
+    #: a later round of the compound is open for input now (a round is not reopened behind it)
+    later_open: bool = False
 
 
 class TransitionRefused(Exception):
@@ -77,6 +83,8 @@ class Outcome:
     state: RoundState
     #: set when the answer is published: the end of the notice period
     notice_ends_at: datetime | None = None
+    #: set when the round is reopened: its new closing time
+    closes_at: datetime | None = None
 
 
 ALLOWED: dict[Action, tuple[RoundState, ...]] = {
@@ -85,13 +93,19 @@ ALLOWED: dict[Action, tuple[RoundState, ...]] = {
     Action.PUBLISH: (RoundState.CLOSED,),
     Action.FINISH: (RoundState.NOTICE,),
     Action.FAIL: (RoundState.OPEN, RoundState.CLOSED),
+    Action.REOPEN: (RoundState.CLOSED, RoundState.NOTICE, RoundState.DONE),
 }
 
 
-def next_state(facts: RoundFacts, action: Action, now: datetime, reason: str = "") -> Outcome:
-    """The state after ``action``, or TransitionRefused with the reason (guards below)."""
+def next_state(
+    facts: RoundFacts, action: Action, now: datetime, reason: str = "", until: datetime | None = None
+) -> Outcome:
+    """The state after ``action``, or TransitionRefused with the reason (guards below). ``until`` is the
+    new closing time of a reopened round."""
     if facts.state not in ALLOWED[action]:
         raise TransitionRefused(_l("This cannot be done to a round in its present state."))
+    if action is Action.REOPEN:
+        return _reopen(facts, now, reason, until)
     if action is Action.OPEN:
         if facts.previous_state not in (None, RoundState.NOTICE, RoundState.DONE):
             raise TransitionRefused(_l("The previous round's answer is not published yet."))
@@ -120,6 +134,18 @@ def next_state(facts: RoundFacts, action: Action, now: datetime, reason: str = "
     if not reason.strip():
         raise TransitionRefused(_l("Say why the round failed."))
     return Outcome(RoundState.FAILED)
+
+
+def _reopen(facts: RoundFacts, now: datetime, reason: str, until: datetime | None) -> Outcome:
+    """A closed or published round takes input again, on the district review's return: with a reason,
+    a new closing time, and never behind a later round that is open now."""
+    if not reason.strip():
+        raise TransitionRefused(_l("Say why the round is reopened."))
+    if facts.later_open:
+        raise TransitionRefused(_l("A later round is open; it must close first."))
+    if until is None or until <= now:
+        raise TransitionRefused(_l("A reopened round needs a closing time in the future."))
+    return Outcome(RoundState.OPEN, closes_at=until)
 
 
 def is_open_for_input(

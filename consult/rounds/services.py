@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -246,6 +247,28 @@ def apply(round_: Round, action: Action, actor: str, now: datetime, reason: str 
     _event(round_, actor, action.value, before, outcome.state, reason, now)
     if action is Action.OPEN:
         notify_residents(round_, "round_opened", now)
+    return round_
+
+
+def reopen(round_: Round, actor: str, now: datetime, until: datetime, reason: str) -> Round:
+    """The district review returned the consensus record: the round takes input again until ``until``.
+    Its published answer is withdrawn (published again when it closes); the history keeps the reason."""
+    later_open = db.session.scalar(
+        select(Round.id)
+        .where(
+            Round.compound_id == round_.compound_id,
+            Round.number > round_.number,
+            Round.state == RoundState.OPEN,
+        )
+        .limit(1)
+    )
+    facts = replace(facts_of(round_), later_open=later_open is not None)
+    outcome = next_state(facts, Action.REOPEN, now, reason, until)
+    before = round_.state
+    round_.state = outcome.state
+    round_.closes_at = outcome.closes_at
+    round_.published_at = round_.notice_ends_at = None
+    _event(round_, actor, Action.REOPEN.value, before, outcome.state, reason, now)
     return round_
 
 

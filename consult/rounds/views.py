@@ -20,6 +20,7 @@ from consult.auth.models import Role
 from consult.compounds.models import Building
 from consult.compounds.models import StairUnit
 from consult.db import utcnow
+from consult.dossier.views import returned_context
 from consult.extensions import db
 from consult.rounds.forms import ActionForm
 from consult.rounds.forms import PlanRoundsForm
@@ -66,6 +67,7 @@ def timeline(compound_id: int) -> Any:
         action_form=ActionForm(),
         may_run=current_user.role in RUNNERS,
         actions=list(Action),
+        **returned_context(compound.id),
     )
 
 

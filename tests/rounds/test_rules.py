@@ -115,3 +115,29 @@ def test_open_for_input_only_between_its_times():
     assert not is_open_for_input(RoundState.OPEN, NOW, closes, closes)
     assert not is_open_for_input(RoundState.OPEN, NOW, closes, NOW - timedelta(seconds=1))
     assert not is_open_for_input(RoundState.CLOSED, NOW, closes, NOW)
+
+
+@pytest.mark.parametrize("state", [RoundState.CLOSED, RoundState.NOTICE, RoundState.DONE])
+def test_a_returned_record_reopens_a_closed_or_published_round(state):
+    facts = replace(DRAFT, state=state, notice_ends_at=NOW)
+    outcome = next_state(facts, Action.REOPEN, NOW, "答复不充分", until=NOW + timedelta(days=7))
+    assert outcome.state is RoundState.OPEN
+    assert outcome.closes_at == NOW + timedelta(days=7)
+
+
+@pytest.mark.parametrize("state", [RoundState.DRAFT, RoundState.OPEN, RoundState.FAILED])
+def test_only_a_closed_or_published_round_is_reopened(state):
+    with pytest.raises(TransitionRefused, match="present state"):
+        next_state(replace(DRAFT, state=state), Action.REOPEN, NOW, "x", until=NOW + timedelta(days=7))
+
+
+def test_reopening_needs_a_reason_a_future_closing_time_and_no_later_round_open():
+    done = replace(DRAFT, state=RoundState.DONE)
+    later = NOW + timedelta(days=7)
+    with pytest.raises(TransitionRefused, match="why"):
+        next_state(done, Action.REOPEN, NOW, "  ", until=later)
+    for until in (None, NOW, NOW - timedelta(days=1)):
+        with pytest.raises(TransitionRefused, match="closing time"):
+            next_state(done, Action.REOPEN, NOW, "x", until=until)
+    with pytest.raises(TransitionRefused, match="later round"):
+        next_state(replace(done, later_open=True), Action.REOPEN, NOW, "x", until=later)

@@ -15,7 +15,8 @@ A *stage* puts the rounds of compound A where a group of routes needs them:
 
 Whatever the stage, the world holds a survey with a question of the worker's own, a scheme with an item
 and a document, the vote's standard questions and a proxy (李娜 authorises the owner 张伟), and an outbox
-message. Rounds are put in their stage directly (as the other areas' fixtures do), not through the engine.
+message, and version 1 of its consensus record (frozen as the data stands, awaiting review). Rounds are
+put in their stage directly (as the other areas' fixtures do), not through the engine.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from consult.compounds.models import Owner
 from consult.compounds.services import create_compound
 from consult.compounds.services import ensure_district
 from consult.compounds.services import ensure_street
+from consult.dossier.services import Funding
+from consult.dossier.services import freeze
 from consult.experts.services import form_panel
 from consult.extensions import db
 from consult.notify.emails import unsubscribe_token
@@ -212,6 +215,10 @@ def build_world(stage: str = "needs") -> World:
         theirs = {q.id: q.choices[0] for q in voting.owner_questions(vote, chen.id)}
         values = PaperValues(signed_on=now.date(), choices=theirs)
         ids["sheet"] = voting.enter_paper(vote, chen, values, png("ivory"), users["worker"], now).id
+    db.session.flush()
+    record = freeze(compound, Funding(), "test", now)  # version 1, awaiting the district review
+    ids["record"] = record.id
+    ids["record_version"] = record.version
     db.session.commit()
 
     building = db.session.scalars(

@@ -94,6 +94,16 @@ ACCESS: dict[str, frozenset[str]] = {
     "compounds.detail": READ_A,
     "district.compounds_export": DISTRICT,
     "district.dashboard": DISTRICT,
+    # the consensus record: workers submit, the district reviews, anyone checks a digest
+    "dossier.approve": DISTRICT,
+    "dossier.pdf": READ_A,
+    "dossier.queue": DISTRICT,
+    "dossier.record": READ_A,
+    "dossier.return_record": DISTRICT,
+    "dossier.review": DISTRICT,
+    "dossier.submit": RUN_A,
+    "dossier.verify": EVERYONE,
+    "dossier.version": READ_A,
     # expert panels: the expert principal sits on no panel; the panel's own expert is not walked
     "experts.index": frozenset({EXPERT, REVIEWER, ADMIN}),
     "experts.new_panel": DISTRICT,
@@ -254,6 +264,8 @@ BY_NAME = {
     "proxy_id": "proxy",
     "panel_id": "panel",
     "member_id": "panel_member",
+    "record_id": "record",
+    "version": "record_version",
 }
 FIXED = {
     ("i18n.switch", "code"): "en",

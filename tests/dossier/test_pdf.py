@@ -1,0 +1,88 @@
+"""The dossier PDF, read back with poppler: embedded fonts, Chinese text, a rendered cover page kept as an
+artefact; the same PDF from ``flask dossier``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import UTC
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from consult.dossier import services
+from consult.dossier.services import Funding
+from consult.extensions import db
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "dossier"
+
+pytestmark = pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils is not installed")
+
+
+@pytest.fixture
+def record(consultation):
+    frozen = services.submit_record(
+        consultation.compound,
+        Funding(Decimal("1200.00"), Decimal("30"), None, ""),
+        "user:1",
+        datetime.now(UTC),
+    )
+    db.session.commit()
+    return frozen
+
+
+def poppler(*args: str) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def test_the_dossier_embeds_its_fonts_and_its_text_extracts_in_chinese(record, tmp_path):
+    path = tmp_path / "dossier.pdf"
+    path.write_bytes(services.dossier_pdf(record, "zh_CN"))
+    fonts = poppler("pdffonts", str(path)).splitlines()[2:]
+    assert fonts, "the PDF names no font"
+    for line in fonts:
+        assert line.split()[-5:-3] == ["yes", "yes"], f"a font is not embedded (subset): {line}"
+    text = poppler("pdftotext", "-layout", str(path), "-")
+    for expected in ("浣花小区", "一院一策", "版本", "屋面防水", "物业服务企业"[:2], record.digest[:8]):
+        assert expected in text
+    assert "第 1 页" in text or "第1页" in text
+    assert "张伟" not in text
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    poppler("pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "3", str(path), str(ARTIFACTS / "dossier-zh"))
+    assert (ARTIFACTS / "dossier-zh-1.png").stat().st_size > 10_000
+
+
+def test_the_dossier_speaks_english_to_an_english_reader(record, tmp_path):
+    path = tmp_path / "dossier.pdf"
+    path.write_bytes(services.dossier_pdf(record, "en"))
+    text = poppler("pdftotext", str(path), "-")
+    assert "Consensus record" in text
+    assert "Expert scores" in text
+    assert "浣花小区" in text  # names stay as they are
+
+
+def test_the_cover_s_qr_and_address_open_the_verification_page(record, app):
+    app.config["BASE_URL"] = "https://tongxin.example.gov.cn"
+    assert (
+        services.verify_url(record.digest) == f"https://tongxin.example.gov.cn/verify?digest={record.digest}"
+    )
+
+
+def test_flask_dossier_writes_the_same_pdf(record, runner, tmp_path):
+    out = tmp_path / "cli.pdf"
+    result = runner.invoke(args=["dossier", "浣花小区", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert record.digest in result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    assert "浣花小区" in poppler("pdftotext", str(out), "-")
+    english = tmp_path / "en.pdf"
+    result = runner.invoke(
+        args=["dossier", str(record.compound_id), "--version", "1", "--lang", "en", "--out", str(english)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Consensus record" in poppler("pdftotext", str(english), "-")
+    result = runner.invoke(args=["dossier", "浣花小区", "--version", "9", "--out", str(out)])
+    assert result.exit_code == 1
+    assert "no consensus record version 9" in result.output

@@ -1,0 +1,197 @@
+"""Submitting, freezing and verifying a consensus record; the district review's approval and return."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import delete
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy import update
+from sqlalchemy.exc import DatabaseError
+
+from consult.audit.models import AuditEntry
+from consult.audit.services import head_hash
+from consult.dossier import services
+from consult.dossier.models import ConsensusRecord
+from consult.dossier.models import RecordDecision
+from consult.dossier.rules import RecordStatus
+from consult.dossier.services import Funding
+from consult.dossier.services import RecordRefused
+from consult.extensions import db
+from consult.notify.models import OutboxMessage
+from consult.rounds.models import RoundEvent
+from consult.rounds.rules import Action
+from consult.rounds.rules import RoundState
+from consult.rounds.services import apply
+
+FUNDING = Funding(Decimal("1200.00"), Decimal("30"), Decimal("2.50"), "区财政补贴")
+
+
+pytestmark = pytest.mark.usefixtures("english_messages")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def submit(consultation, actor="user:1") -> ConsensusRecord:
+    record = services.submit_record(consultation.compound, FUNDING, actor, now())
+    db.session.commit()
+    return record
+
+
+def test_submitting_freezes_canonical_content_with_its_digest_and_the_audit_head(consultation):
+    head = head_hash()
+    record = submit(consultation)
+    assert record.version == 1
+    assert record.digest == hashlib.sha256(record.snapshot.encode()).hexdigest()
+    content = json.loads(record.snapshot)
+    assert json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")) == record.snapshot
+    assert content["audit_head"] == record.audit_head == head
+    sections = content["sections"]
+    assert sections["profile"]["name"] == "浣花小区"
+    assert sections["profile"]["area"] == "572.30"
+    assert [r["number"] for r in sections["rounds"]] == [1, 2, 3]
+    assert sections["needs"]["respondents"] > 0
+    assert {s["label"] for s in sections["schemes"]} == {"A", "B"}
+    assert [v["number"] for v in sections["schemes"][0]["versions"]] == [1, 2]
+    assert sections["experts"][0]["results"][0]["opinion"] == "recommend"
+    assert all(c["answer"] for c in sections["comments"])
+    assert [(x["building"], x["unit"]) for x in sections["lifts"]] == [("1", "1"), ("1", "2"), ("2", "1")]
+    assert sections["governance"]["management"] == "company"
+    assert sections["funding"]["residents_share_percent"] == "30"
+    plan = sections["vote"]["questions"][0]
+    assert plan["topic"] == "plan"
+    assert plan["passed"]
+    bar = plan["tallies"]["yes"]["bars"][0]
+    assert bar["threshold"] == "2/3"
+    assert bar["whole"] == "2067/4"
+    entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry.action == "record.submitted"
+    assert record.digest in entry.detail
+
+
+def test_the_record_holds_no_resident_name(consultation):
+    record = submit(consultation)
+    for name in ("张伟", "李娜", "陈秀英", "周建国", "王芳", "zhang@example.test", "13812341234"):
+        assert name not in record.snapshot
+
+
+def test_a_submitted_record_cannot_change_even_in_the_database(consultation):
+    record = submit(consultation)
+    services.approve(record, "user:2", now())
+    db.session.commit()
+    for statement in (
+        update(ConsensusRecord).values(snapshot="{}"),
+        delete(ConsensusRecord),
+        update(RecordDecision).values(kind="returned"),
+        delete(RecordDecision),
+    ):
+        with pytest.raises(DatabaseError, match="frozen"):
+            db.session.execute(statement)
+        db.session.rollback()
+    assert services.is_intact(db.session.get(ConsensusRecord, record.id))
+
+
+def test_its_digest_verifies_and_another_does_not(consultation):
+    record = submit(consultation)
+    assert services.find_by_digest(record.digest) is record
+    assert services.find_by_digest(hashlib.sha256(b"forged").hexdigest()) is None
+
+
+def test_no_record_before_the_vote_closes_or_when_the_plan_fails(consultation):
+    vote = consultation.rounds[2]
+    db.session.execute(text("UPDATE round SET state = 'open' WHERE id = :id"), {"id": vote.id})
+    db.session.expire_all()
+    with pytest.raises(RecordRefused, match="vote"):
+        services.submit_record(consultation.compound, FUNDING, "user:1", now())
+
+
+def test_only_one_version_waits_for_review_and_an_approved_record_is_final(consultation):
+    record = submit(consultation)
+    with pytest.raises(RecordRefused, match="waiting"):
+        services.submit_record(consultation.compound, FUNDING, "user:1", now())
+    services.approve(record, "user:2", now())
+    db.session.commit()
+    assert services.status_of(record) is RecordStatus.APPROVED
+    with pytest.raises(RecordRefused, match="approved"):
+        services.submit_record(consultation.compound, FUNDING, "user:1", now())
+    with pytest.raises(RecordRefused, match="decided"):
+        services.approve(record, "user:2", now())
+    kinds = db.session.scalars(select(OutboxMessage.kind)).all()
+    assert "record_approved" in {k.value for k in kinds}
+
+
+def test_a_return_reopens_the_named_round_and_the_next_version_waits_for_it(consultation, staff):
+    record = submit(consultation)
+    vote = consultation.rounds[2]
+    moment = now()
+    decision = services.return_record(
+        record, {"lifts": "2栋1单元的电梯表决需补充书面意见"}, 3, 10, False, "user:2", moment
+    )
+    db.session.commit()
+    assert decision.reopened_round == 3
+    assert vote.state is RoundState.OPEN
+    assert vote.closes_at == moment + timedelta(days=10)
+    event = db.session.scalars(select(RoundEvent).order_by(RoundEvent.id.desc())).first()
+    assert event.action == "reopen"
+    assert "2栋1单元" in event.reason
+    assert services.open_return(consultation.compound.id) is decision
+    audit = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert audit.action == "record.review"
+    assert '"returned"' in audit.detail
+    notices = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "record_returned")).all()
+    assert [n.to_address for n in notices] == [staff["worker"].email]  # residents were not chosen
+    assert "2栋1单元" in notices[0].text_body
+
+    with pytest.raises(RecordRefused, match="close again"):
+        services.submit_record(consultation.compound, FUNDING, "user:1", now())
+    apply(vote, Action.CLOSE, "user:1", vote.closes_at)
+    second = services.submit_record(consultation.compound, FUNDING, "user:1", vote.closes_at)
+    db.session.commit()
+    assert second.version == 2
+    assert second.digest != record.digest
+    history = json.loads(second.snapshot)["history"]
+    assert history == [
+        {
+            "version": 1,
+            "digest": record.digest,
+            "submitted_at": record.submitted_at.isoformat(),
+            "decision": "returned",
+            "decided_at": decision.decided_at.isoformat(),
+            "reasons": {"lifts": "2栋1单元的电梯表决需补充书面意见"},
+            "reopened_round": 3,
+        }
+    ]
+    assert services.open_return(consultation.compound.id) is None
+    with pytest.raises(RecordRefused, match="decided"):
+        services.approve(record, "user:2", now())
+
+
+def test_a_return_may_reopen_round_two_and_tell_residents(consultation):
+    record = submit(consultation)
+    services.return_record(record, {"comments": "答复过于简单"}, 2, 14, True, "user:2", now())
+    db.session.commit()
+    assert consultation.rounds[1].state is RoundState.OPEN
+    assert consultation.rounds[2].state is RoundState.CLOSED
+    addresses = db.session.scalars(
+        select(OutboxMessage.to_address).where(OutboxMessage.kind == "record_returned")
+    ).all()
+    assert "zhang@example.test" in addresses  # an owner who left an address
+
+
+def test_a_return_without_reasons_or_round_changes_nothing(consultation):
+    record = submit(consultation)
+    with pytest.raises(RecordRefused) as refused:
+        services.return_record(record, {"needs": " "}, 4, 14, False, "user:2", now())
+    assert set(refused.value.problems) == {"reasons", "reopen_round"}
+    db.session.rollback()
+    assert record.decision is None
+    assert consultation.rounds[2].state is RoundState.CLOSED

@@ -1,0 +1,147 @@
+"""The record's pages: a worker submits, a reviewer returns or approves, workers and (when chosen)
+residents see the reasons; anyone checks a digest."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from consult.dossier.models import ConsensusRecord
+from consult.extensions import db
+from consult.rounds.rules import RoundState
+from tests.test_i18n import latin_words
+from tests.test_i18n import visible_text
+
+
+def zh_text(response) -> str:
+    """The visible text of a Chinese page, without digests (hexadecimal, on purpose)."""
+    html = re.sub(r"<code>.*?</code>", " ", response.get_data(as_text=True), flags=re.S)
+    return visible_text(html)
+
+
+def submit(client, compound_id: int, **extra):
+    data = {"subsidy": "1200", "share": "30", "deposit": "2.5", "note": "区财政补贴", **extra}
+    return client.post(f"/compounds/{compound_id}/record", data=data)
+
+
+def test_a_worker_submits_the_record_and_reads_the_frozen_version(client, auth, consultation, staff):
+    compound = consultation.compound
+    auth.login(staff["worker"])
+    page = client.get(f"/compounds/{compound.id}/record")
+    assert page.status_code == 200
+    assert "汇编并提交区级审核" in page.get_data(as_text=True)
+    assert latin_words(zh_text(page)) == set()
+    response = submit(client, compound.id)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/compounds/{compound.id}/record/1")
+    db.session.rollback()
+    record = db.session.scalars(select(ConsensusRecord)).one()
+    version = client.get(f"/compounds/{compound.id}/record/1")
+    html = version.get_data(as_text=True)
+    assert "已提交，待审核" in html
+    assert "1200" in html
+    assert latin_words(zh_text(version)) == set()
+    assert record.digest[:8] in html
+    pdf = client.get(f"/compounds/{compound.id}/record/1/dossier.pdf")
+    assert pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")
+    assert "最新版本正在等待区级审核" in client.get(f"/compounds/{compound.id}/record").get_data(as_text=True)
+    assert f"/compounds/{compound.id}/record" in client.get(f"/compounds/{compound.id}").get_data(
+        as_text=True
+    )
+
+
+def test_a_bad_figure_is_refused_and_nothing_is_frozen(client, auth, consultation, staff):
+    auth.login(staff["worker"])
+    response = submit(client, consultation.compound.id, share="130")
+    assert response.status_code == 422
+    db.session.rollback()
+    assert db.session.scalars(select(ConsensusRecord)).all() == []
+
+
+def test_a_reviewer_returns_round_three_and_workers_and_residents_see_why(client, auth, consultation, staff):
+    compound = consultation.compound
+    auth.login(staff["worker"])
+    submit(client, compound.id)
+    auth.logout()
+    auth.login(staff["reviewer"])
+    db.session.rollback()
+    record = db.session.scalars(select(ConsensusRecord)).one()
+    queue = client.get("/district/records")
+    assert compound.name in queue.get_data(as_text=True)
+    assert latin_words(zh_text(queue)) == set()
+    review = client.get(f"/district/records/{record.id}")
+    assert latin_words(zh_text(review)) == set()
+    refused = client.post(f"/district/records/{record.id}/return", data={"reopen_round": "3", "days": "14"})
+    assert refused.status_code == 422
+    assert "请至少在一个部分写明退回理由" in refused.get_data(as_text=True)
+    response = client.post(
+        f"/district/records/{record.id}/return",
+        data={"reason_lifts": "2栋1单元表决率不足，请补充入户征询", "reopen_round": "3", "days": "7"},
+    )
+    assert response.status_code == 302
+    db.session.rollback()
+    assert consultation.rounds[2].state is RoundState.OPEN
+    auth.logout()
+    auth.login(staff["worker"])
+    for path in (
+        f"/compounds/{compound.id}/rounds",
+        f"/compounds/{compound.id}",
+        f"/compounds/{compound.id}/record",
+    ):
+        assert "2栋1单元表决率不足" in client.get(path).get_data(as_text=True), path
+    auth.logout()
+    assert "2栋1单元表决率不足" not in client.get(f"/p/{compound.id}").get_data(as_text=True)
+
+
+def test_reasons_reach_the_public_page_when_the_reviewer_chooses(client, auth, consultation, staff):
+    compound = consultation.compound
+    auth.login(staff["worker"])
+    submit(client, compound.id)
+    auth.logout()
+    auth.login(staff["reviewer"])
+    db.session.rollback()
+    record = db.session.scalars(select(ConsensusRecord)).one()
+    client.post(
+        f"/district/records/{record.id}/return",
+        data={"reason_comments": "答复过于简单", "reopen_round": "2", "days": "14", "show_residents": "y"},
+    )
+    auth.logout()
+    public = client.get(f"/p/{compound.id}")
+    assert "答复过于简单" in public.get_data(as_text=True)
+
+
+def test_a_reviewer_approves_and_the_dashboard_shows_it(client, auth, consultation, staff):
+    compound = consultation.compound
+    auth.login(staff["worker"])
+    submit(client, compound.id)
+    auth.logout()
+    auth.login(staff["reviewer"])
+    db.session.rollback()
+    record = db.session.scalars(select(ConsensusRecord)).one()
+    assert "待审核的共识记录：1 份" in client.get("/district/").get_data(as_text=True)
+    assert client.post(f"/district/records/{record.id}/approve").status_code == 302
+    dashboard = client.get("/district/").get_data(as_text=True)
+    assert "第 1 版: 已通过" in dashboard
+    assert "待审核的共识记录：0 份" in dashboard
+    again = client.post(f"/district/records/{record.id}/approve", follow_redirects=True)
+    assert "该版本已有审核决定" in again.get_data(as_text=True)
+
+
+def test_anyone_checks_a_digest(client, auth, consultation, staff):
+    auth.login(staff["worker"])
+    submit(client, consultation.compound.id)
+    auth.logout()
+    db.session.rollback()
+    record = db.session.scalars(select(ConsensusRecord)).one()
+    found = client.get("/verify", query_string={"digest": record.digest.upper()})
+    html = found.get_data(as_text=True)
+    assert "摘要与一份已提交的记录相符" in html
+    assert "浣花小区" in html
+    assert latin_words(zh_text(found)) == set()
+    forged = record.digest[:-1] + ("0" if record.digest[-1] != "0" else "1")
+    assert "没有与此摘要相符" in client.get("/verify", query_string={"digest": forged}).get_data(as_text=True)
+    assert "这不是有效的摘要" in client.get("/verify", query_string={"digest": "nonsense"}).get_data(
+        as_text=True
+    )
