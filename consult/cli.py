@@ -276,6 +276,7 @@ def translate_compile() -> None:
 
 def register(app: Flask) -> None:
     from consult.notify.cli import commands as notify_commands
+    from consult.retention.cli import purge_command
     from consult.voting.cli import commands as voting_commands
 
     for command in (
@@ -289,6 +290,7 @@ def register(app: Flask) -> None:
         backup_command,
         restore_command,
         translate,
+        purge_command,
         *notify_commands,
         *voting_commands,
     ):
