@@ -131,11 +131,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_jinja(app: Flask) -> None:
     from consult.i18n import inject_locale
+    from consult.residents.access import inject_resident
     from consult.ui import register_filters
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.context_processor(inject_locale)
+    app.context_processor(inject_resident)
     register_filters(app)
 
 

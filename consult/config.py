@@ -17,6 +17,7 @@ RESIDENT_COMPOUND_LIMIT  wrong-code attempts allowed per compound's code page (d
 STAFF_IDLE_MINUTES, STAFF_SESSION_HOURS  a staff session ends after this long unused (30) or in all (12)
 LOGIN_LIMIT         wrong passwords allowed per client at the staff sign-in (default "10 per 15 minutes")
 RESIDENT_SESSION_HOURS how long a resident stays signed in after scanning a card (default 12)
+RESIDENT_IDLE_MINUTES  a resident's session ends after this long without a request (default 30)
 DATA_KEY            key (32 bytes, base64) that encrypts phone numbers and e-mails at rest (default:
                     derived from SECRET_KEY; changing it makes stored contact details unreadable)
 CODE_KEY            key of the invitation codes' hashes (default: derived from SECRET_KEY; changing it
@@ -66,6 +67,7 @@ class Config:
     RESIDENT_CODE_LIMIT = os.environ.get("RESIDENT_CODE_LIMIT", "10 per 15 minutes")
     RESIDENT_COMPOUND_LIMIT = os.environ.get("RESIDENT_COMPOUND_LIMIT", "60 per hour")
     RESIDENT_SESSION_HOURS = int(os.environ.get("RESIDENT_SESSION_HOURS", "12"))
+    RESIDENT_IDLE_MINUTES = int(os.environ.get("RESIDENT_IDLE_MINUTES", "30"))
     CODE_KEY = os.environ.get("CODE_KEY", "")
     DATA_KEY = os.environ.get("DATA_KEY", "")
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
