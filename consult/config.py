@@ -34,6 +34,7 @@ NOTIFY_BACKOFF_BASE_SECONDS, NOTIFY_BACKOFF_CAP_SECONDS  retry delays: base × 2
 NOTIFY_LEASE_SECONDS    a claimed notice whose sender died is taken over after this (default 300)
 NOTIFY_BATCH_SIZE, NOTIFY_POLL_SECONDS  the outbox worker's batch and idle wait (20, 5)
 SENDGRID_TIMEOUT        seconds to wait for SendGrid (default 10)
+UNSUBSCRIBE_LINK_DAYS   an e-mail's unsubscribe link works this many days after it was made (default 90)
 RETENTION_DAYS          days after a compound's consultation ended before ``flask purge`` removes its
                         residents' personal data (default 1095, three years)
 """
@@ -85,6 +86,7 @@ class Config:
     NOTIFY_BATCH_SIZE = int(os.environ.get("NOTIFY_BATCH_SIZE", "20"))
     NOTIFY_POLL_SECONDS = float(os.environ.get("NOTIFY_POLL_SECONDS", "5"))
     SENDGRID_TIMEOUT = float(os.environ.get("SENDGRID_TIMEOUT", "10"))
+    UNSUBSCRIBE_LINK_DAYS = int(os.environ.get("UNSUBSCRIBE_LINK_DAYS", "90"))
     RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "1095"))
     SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
     STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))

@@ -99,6 +99,7 @@ def login() -> Any:
 @login_required
 def logout() -> Any:
     end_sessions(current_user)
+    record(f"user:{current_user.id}", "user.logout")
     db.session.commit()
     logout_user()
     session.clear()
