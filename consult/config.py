@@ -3,7 +3,8 @@
 SECRET_KEY          signs sessions and CSRF tokens; must be set in production
 DATABASE_URL        SQLAlchemy URL; default an SQLite file in ``instance/``
                     (``postgresql://...`` is rewritten to use psycopg 3)
-BASE_URL            the public address used in links and QR codes (e.g. https://tongxin.example.gov.cn)
+BASE_URL            the public address used in links and QR codes (e.g. https://tongxin.example.gov.cn);
+                    when it is https://, the session cookie is Secure and named __Host-session
 MAIL_BACKEND        console | sendgrid | memory
 SENDGRID_API_KEY    key for the SendGrid backend
 SENDGRID_HOST       SendGrid API address (default https://api.sendgrid.com; tests point it at a local server)
@@ -88,7 +89,6 @@ class Config:
     SENDGRID_TIMEOUT = float(os.environ.get("SENDGRID_TIMEOUT", "10"))
     UNSUBSCRIBE_LINK_DAYS = int(os.environ.get("UNSUBSCRIBE_LINK_DAYS", "90"))
     RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "1095"))
-    SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
     STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))
     STAFF_SESSION_HOURS = int(os.environ.get("STAFF_SESSION_HOURS", "12"))
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "10 per 15 minutes")
