@@ -127,6 +127,16 @@ def sign_out_everywhere(user: User, actor: str) -> None:
     record(actor, "user.signed_out_everywhere", user_id=user.id)
 
 
+def sign_out_everyone(actor: str) -> int:
+    """End every session of every staff account (e.g. after a suspected leak); returns how many accounts."""
+    users = db.session.scalars(select(User)).all()
+    for user in users:
+        end_sessions(user)
+    db.session.flush()
+    record(actor, "user.signed_out_everyone", accounts=len(users))
+    return len(users)
+
+
 def set_role(user: User, role: Role, street: Street | None, actor: str) -> None:
     """A new role (and street for a worker); the user's sessions end so that no page keeps old rights."""
     if role is Role.WORKER and street is None:

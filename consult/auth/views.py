@@ -35,6 +35,7 @@ from consult.auth.services import create_user
 from consult.auth.services import end_sessions
 from consult.auth.services import set_active
 from consult.auth.services import set_role
+from consult.auth.services import sign_out_everyone
 from consult.auth.services import sign_out_everywhere
 from consult.compounds.models import Street
 from consult.extensions import db
@@ -187,6 +188,20 @@ def user_action(user_id: int, what: str) -> Any:
         set_active(user, what == "enable", actor)
     db.session.commit()
     flash(_("Done: %(email)s.", email=user.email), "success")
+    return redirect(url_for("auth.users"))
+
+
+@bp.post("/users/sign-out-everyone")
+@role_required(Role.ADMIN)
+def sign_out_all() -> Any:
+    """Every staff session ends, on every device; the administrator who asked goes on in a new one."""
+    admin = current_user._get_current_object()  # the account itself, not the proxy to it
+    count = sign_out_everyone(f"user:{admin.id}")
+    db.session.commit()
+    fresh_session()
+    login_user(admin)
+    start_staff_session(time.time())
+    flash(_("Every staff session has ended (%(n)s accounts). Everyone signs in again.", n=count), "success")
     return redirect(url_for("auth.users"))
 
 

@@ -85,6 +85,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "auth.login": EVERYONE,
     "auth.logout": STAFF,
     "auth.password": STAFF,
+    "auth.sign_out_all": ADMINS,
     "auth.user_action": ADMINS,
     "auth.user_role": ADMINS,
     "auth.users": ADMINS,
