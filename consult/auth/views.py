@@ -29,6 +29,7 @@ from consult.auth.forms import UserForm
 from consult.auth.models import Role
 from consult.auth.models import User
 from consult.auth.services import AccountError
+from consult.auth.services import WeakPassword
 from consult.auth.services import authenticate
 from consult.auth.services import change_password
 from consult.auth.services import create_user
@@ -118,6 +119,9 @@ def password() -> Any:
             change_password(
                 current_user, form.current.data or "", form.new.data or "", f"user:{current_user.id}"
             )
+        except WeakPassword as error:
+            db.session.rollback()
+            form.new.errors.append(str(error))
         except AccountError as error:
             db.session.rollback()
             form.current.errors.append(str(error))
@@ -161,6 +165,9 @@ def users() -> Any:
                 street,
                 actor=f"user:{current_user.id}",
             )
+        except WeakPassword as error:
+            db.session.rollback()
+            form.password.errors.append(str(error))
         except AccountError as error:
             db.session.rollback()
             form.email.errors.append(str(error))
