@@ -16,6 +16,9 @@ RATELIMIT_STORAGE_URI  where attempt counters live: memory:// (default, one proc
 RESIDENT_CODE_LIMIT    wrong-code attempts allowed per client (default "10 per 15 minutes")
 RESIDENT_COMPOUND_LIMIT  wrong-code attempts allowed per compound's code page (default "60 per hour")
 STAFF_IDLE_MINUTES, STAFF_SESSION_HOURS  a staff session ends after this long unused (30) or in all (12)
+PUBLIC_LIMIT        requests per client to the public notice pages, all together (default "300 per minute")
+POSTER_LIMIT        poster PDFs per client (default "20 per minute"), on top of PUBLIC_LIMIT
+API_LIMIT           requests per client to the open-data API (default "120 per minute")
 LOGIN_LIMIT         wrong passwords allowed per client at the staff sign-in (default "10 per 15 minutes")
 RESIDENT_SESSION_HOURS how long a resident stays signed in after scanning a card (default 12)
 RESIDENT_IDLE_MINUTES  a resident's session ends after this long without a request (default 30)
@@ -91,6 +94,9 @@ class Config:
     RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "1095"))
     STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))
     STAFF_SESSION_HOURS = int(os.environ.get("STAFF_SESSION_HOURS", "12"))
+    PUBLIC_LIMIT = os.environ.get("PUBLIC_LIMIT", "300 per minute")
+    POSTER_LIMIT = os.environ.get("POSTER_LIMIT", "20 per minute")
+    API_LIMIT = os.environ.get("API_LIMIT", "120 per minute")
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "10 per 15 minutes")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

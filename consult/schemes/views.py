@@ -26,6 +26,7 @@ from consult.compounds.services import get_compound_for
 from consult.db import utcnow
 from consult.errors import NotFound
 from consult.extensions import db
+from consult.public.limits import public_pages
 from consult.residents.access import current_invitation
 from consult.residents.access import resident_required
 from consult.residents.models import Invitation
@@ -629,6 +630,7 @@ def prefer(round_id: int) -> Any:
 
 
 @bp.get("/p/<int:compound_id>/answers/<int:round_id>")
+@public_pages
 def public_answers(compound_id: int, round_id: int) -> Any:
     compound = db.session.get(Compound, compound_id)
     round_ = db.session.get(Round, round_id)
