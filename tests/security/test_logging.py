@@ -42,3 +42,17 @@ def test_refused_requests_are_logged_at_warning_without_tokens(app, client, auth
         f"refused 403 GET /auth/users (user:{worker.id})",
     ]
     assert token not in caplog.text
+
+
+def test_error_pages_never_repeat_a_token_or_an_address(client, app, caplog):
+    card_token = "AbCdEfGhIjKlMnOpQrStUv"  # looks like a card's link, names none
+    forged = unsubscribe_token("someone@example.test", "zh_CN") + "x"
+    with caplog.at_level(logging.DEBUG):
+        for path in (f"/r/{card_token}", f"/notify/unsubscribe/{forged}"):
+            response = client.get(path)
+            assert response.status_code == 404
+            page = response.get_data(as_text=True)
+            for secret in (card_token, forged, "someone@example.test"):
+                assert secret not in page
+    for secret in (card_token, forged, "someone@example.test"):
+        assert secret not in caplog.text
