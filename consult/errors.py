@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from flask import Response
+from flask import g
 from flask import render_template
 from flask import request
 from flask.globals import request_ctx
@@ -51,6 +52,7 @@ def register(app: Flask) -> None:
         def handler(error: Exception) -> Any:
             if code in (403, 404):
                 log_refusal(app, code)
+            g.error_page = True  # the page's own address is not repeated in it (it may hold a token)
             if request.path.startswith("/api/"):  # the open data API answers in JSON, even unrouted
                 body = {"error": {"status": code, "message": HTTPStatus(code).phrase}}
                 return Response(json.dumps(body), code, mimetype="application/json")
