@@ -10,7 +10,7 @@ PORT ?= 5000
 
 run: install translations
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo
+	$(FLASK) --debug seed-demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev translations browser-deps

@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
         if "SQLALCHEMY_DATABASE_URI" in config:
             app.config["SQLALCHEMY_DATABASE_URI"] = database_url(config["SQLALCHEMY_DATABASE_URI"])
+    secure_cookie(app)
     if app.config.get("PROXY_FIX_HOPS"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -42,6 +43,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_jinja(app)
     register_cli(app)
     return app
+
+
+def secure_cookie(app: Flask) -> None:
+    """Served over HTTPS (BASE_URL), the session cookie is Secure and named ``__Host-session``: the browser
+    then takes it only from this exact host, over HTTPS, for the whole site (no Domain, Path=/)."""
+    if str(app.config.get("BASE_URL", "")).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+        app.config["SESSION_COOKIE_DOMAIN"] = None
+        app.config["SESSION_COOKIE_PATH"] = "/"
 
 
 def register_extensions(app: Flask) -> None:
@@ -135,11 +146,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_jinja(app: Flask) -> None:
     from consult.i18n import inject_locale
+    from consult.residents.access import inject_resident
     from consult.ui import register_filters
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.context_processor(inject_locale)
+    app.context_processor(inject_resident)
     register_filters(app)
 
 

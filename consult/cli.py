@@ -23,13 +23,30 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+def demo_allowed(app: Flask, allow_production: bool) -> bool:
+    """Demo accounts share a published password: only in debug or testing mode, or when asked for."""
+    return app.debug or app.testing or allow_production
+
+
 @click.command("seed-demo")
-def seed_demo() -> None:
-    """Build the Qingyang District demo (once) and print the demo accounts."""
+@click.option(
+    "--allow-production",
+    is_flag=True,
+    help="Seed even though the app runs neither in debug nor in testing mode (never on a real server).",
+)
+def seed_demo(allow_production: bool) -> None:
+    """Build the Qingyang District demo (once) and print the demo accounts (with --debug only)."""
+    from flask import current_app
+
     from consult.demo import DEMO_ACCOUNTS
     from consult.demo import DEMO_PASSWORD
     from consult.demo import seed
 
+    if not demo_allowed(current_app, allow_production):
+        fail(
+            "the demo creates accounts with a published password; run it as `flask --debug seed-demo`"
+            " on a development machine (or add --allow-production if you really mean it)"
+        )
     created = seed()
     db.session.commit()
     if created:
@@ -277,6 +294,7 @@ def translate_compile() -> None:
 def register(app: Flask) -> None:
     from consult.dossier.cli import commands as dossier_commands
     from consult.notify.cli import commands as notify_commands
+    from consult.retention.cli import purge_command
     from consult.voting.cli import commands as voting_commands
 
     for command in (
@@ -290,6 +308,7 @@ def register(app: Flask) -> None:
         backup_command,
         restore_command,
         translate,
+        purge_command,
         *notify_commands,
         *voting_commands,
         *dossier_commands,

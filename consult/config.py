@@ -3,7 +3,8 @@
 SECRET_KEY          signs sessions and CSRF tokens; must be set in production
 DATABASE_URL        SQLAlchemy URL; default an SQLite file in ``instance/``
                     (``postgresql://...`` is rewritten to use psycopg 3)
-BASE_URL            the public address used in links and QR codes (e.g. https://tongxin.example.gov.cn)
+BASE_URL            the public address used in links and QR codes (e.g. https://tongxin.example.gov.cn);
+                    when it is https://, the session cookie is Secure and named __Host-session
 MAIL_BACKEND        console | sendgrid | memory
 SENDGRID_API_KEY    key for the SendGrid backend
 SENDGRID_HOST       SendGrid API address (default https://api.sendgrid.com; tests point it at a local server)
@@ -15,8 +16,12 @@ RATELIMIT_STORAGE_URI  where attempt counters live: memory:// (default, one proc
 RESIDENT_CODE_LIMIT    wrong-code attempts allowed per client (default "10 per 15 minutes")
 RESIDENT_COMPOUND_LIMIT  wrong-code attempts allowed per compound's code page (default "60 per hour")
 STAFF_IDLE_MINUTES, STAFF_SESSION_HOURS  a staff session ends after this long unused (30) or in all (12)
+PUBLIC_LIMIT        requests per client to the public notice pages, all together (default "300 per minute")
+POSTER_LIMIT        poster PDFs per client (default "20 per minute"), on top of PUBLIC_LIMIT
+API_LIMIT           requests per client to the open-data API (default "120 per minute")
 LOGIN_LIMIT         wrong passwords allowed per client at the staff sign-in (default "10 per 15 minutes")
 RESIDENT_SESSION_HOURS how long a resident stays signed in after scanning a card (default 12)
+RESIDENT_IDLE_MINUTES  a resident's session ends after this long without a request (default 30)
 DATA_KEY            key (32 bytes, base64) that encrypts phone numbers and e-mails at rest (default:
                     derived from SECRET_KEY; changing it makes stored contact details unreadable)
 CODE_KEY            key of the invitation codes' hashes (default: derived from SECRET_KEY; changing it
@@ -33,6 +38,9 @@ NOTIFY_BACKOFF_BASE_SECONDS, NOTIFY_BACKOFF_CAP_SECONDS  retry delays: base × 2
 NOTIFY_LEASE_SECONDS    a claimed notice whose sender died is taken over after this (default 300)
 NOTIFY_BATCH_SIZE, NOTIFY_POLL_SECONDS  the outbox worker's batch and idle wait (20, 5)
 SENDGRID_TIMEOUT        seconds to wait for SendGrid (default 10)
+UNSUBSCRIBE_LINK_DAYS   an e-mail's unsubscribe link works this many days after it was made (default 90)
+RETENTION_DAYS          days after a compound's consultation ended before ``flask purge`` removes its
+                        residents' personal data (default 1095, three years)
 """
 
 import os
@@ -64,6 +72,7 @@ class Config:
     RESIDENT_CODE_LIMIT = os.environ.get("RESIDENT_CODE_LIMIT", "10 per 15 minutes")
     RESIDENT_COMPOUND_LIMIT = os.environ.get("RESIDENT_COMPOUND_LIMIT", "60 per hour")
     RESIDENT_SESSION_HOURS = int(os.environ.get("RESIDENT_SESSION_HOURS", "12"))
+    RESIDENT_IDLE_MINUTES = int(os.environ.get("RESIDENT_IDLE_MINUTES", "30"))
     CODE_KEY = os.environ.get("CODE_KEY", "")
     DATA_KEY = os.environ.get("DATA_KEY", "")
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
@@ -81,9 +90,13 @@ class Config:
     NOTIFY_BATCH_SIZE = int(os.environ.get("NOTIFY_BATCH_SIZE", "20"))
     NOTIFY_POLL_SECONDS = float(os.environ.get("NOTIFY_POLL_SECONDS", "5"))
     SENDGRID_TIMEOUT = float(os.environ.get("SENDGRID_TIMEOUT", "10"))
-    SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
+    UNSUBSCRIBE_LINK_DAYS = int(os.environ.get("UNSUBSCRIBE_LINK_DAYS", "90"))
+    RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "1095"))
     STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))
     STAFF_SESSION_HOURS = int(os.environ.get("STAFF_SESSION_HOURS", "12"))
+    PUBLIC_LIMIT = os.environ.get("PUBLIC_LIMIT", "300 per minute")
+    POSTER_LIMIT = os.environ.get("POSTER_LIMIT", "20 per minute")
+    API_LIMIT = os.environ.get("API_LIMIT", "120 per minute")
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "10 per 15 minutes")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

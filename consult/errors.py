@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from flask import Response
+from flask import g
 from flask import render_template
 from flask import request
 from flask.globals import request_ctx
@@ -25,9 +26,33 @@ def _can_build_urls() -> bool:
     return request_ctx.url_adapter is not None
 
 
+def _who() -> str:
+    """Who was refused, as the audit log names people: a staff account, a card, or nobody."""
+    from flask import session
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    resident = session.get("resident")
+    if isinstance(resident, dict) and isinstance(resident.get("id"), int):
+        return f"resident:{resident['id']}"
+    return "anonymous"
+
+
+def log_refusal(app: Flask, code: int) -> None:
+    """A refused request (403, 404) at WARNING: the method, the path with any token redacted, and who.
+    The query string is left out (it may carry personal data); so are cookies and forms."""
+    from consult.logs import redact
+
+    app.logger.warning("refused %s %s %s (%s)", code, request.method, redact(request.path), _who())
+
+
 def register(app: Flask) -> None:
     def page(code: int) -> Any:
         def handler(error: Exception) -> Any:
+            if code in (403, 404):
+                log_refusal(app, code)
+            g.error_page = True  # the page's own address is not repeated in it (it may hold a token)
             if request.path.startswith("/api/"):  # the open data API answers in JSON, even unrouted
                 body = {"error": {"status": code, "message": HTTPStatus(code).phrase}}
                 return Response(json.dumps(body), code, mimetype="application/json")

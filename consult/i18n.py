@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint
 from flask import current_app
+from flask import g
 from flask import has_request_context
 from flask import redirect
 from flask import request
@@ -51,9 +52,24 @@ def html_lang(locale: str) -> str:
     return locale.replace("_", "-")
 
 
+#: pages whose own address holds a secret: a switch of language from there goes back to the start
+SECRET_PATHS = {"residents.enter_link", "notify.unsubscribe"}
+
+
+def current_place() -> str:
+    """Where the language and large-type switches come back to: this page, unless its address holds a
+    token (a card's link, an unsubscribe link) or the page is an error, which goes back to the start."""
+    if not has_request_context():
+        return "/"
+    if g.get("error_page") or request.endpoint in SECRET_PATHS:
+        return "/"
+    return request.full_path if request.query_string else request.path
+
+
 def inject_locale() -> dict[str, Any]:
     locale = select_locale()
     return {
+        "here": current_place(),
         "large_type": bool(session.get("large_type")),
         "current_locale": locale,
         "html_lang": html_lang(locale),

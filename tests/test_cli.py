@@ -47,6 +47,25 @@ def test_seed_demo_builds_qingyang_once(app, runner):
     assert count(Dwelling) == total
 
 
+def test_seed_demo_refuses_outside_debug_and_testing(app, runner):
+    app.testing = False
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 1
+    assert "--debug" in result.output
+    assert count(User) == 0
+    assert count(Compound) == 0
+    app.debug = True
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert count(User) > 0
+
+
+def test_seed_demo_may_be_forced_in_production(app, runner):
+    app.testing = False
+    result = runner.invoke(args=["seed-demo", "--allow-production"])
+    assert result.exit_code == 0, result.output
+    assert count(User) > 0
+
+
 def test_create_user_and_compound(app, runner, street):
     result = runner.invoke(
         args=[

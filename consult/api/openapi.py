@@ -18,6 +18,8 @@ MAX_ID = 2**31 - 1
 DEFAULT_PER_PAGE = 100
 
 _ERROR = {"$ref": "#/components/responses/Error"}
+#: more requests from one client than API_LIMIT allows
+_LIMITED = {"$ref": "#/components/responses/TooManyRequests"}
 
 
 def _int_query(name: str, description: str, **limits: Any) -> dict[str, Any]:
@@ -102,6 +104,7 @@ def build_spec() -> dict[str, Any]:
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/CompoundPage"}, "One page of compounds"),
                         "400": _ERROR,
+                        "429": _LIMITED,
                     },
                 }
             },
@@ -120,6 +123,7 @@ def build_spec() -> dict[str, Any]:
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/CompoundDetail"}, "The compound"),
                         "404": _ERROR,
+                        "429": _LIMITED,
                     },
                 }
             },
@@ -141,7 +145,8 @@ def build_spec() -> dict[str, Any]:
                                 },
                             },
                             "The streets",
-                        )
+                        ),
+                        "429": _LIMITED,
                     },
                 }
             },
@@ -150,7 +155,8 @@ def build_spec() -> dict[str, Any]:
                     "operationId": "countStages",
                     "summary": "How many compounds are in each stage",
                     "responses": {
-                        "200": _json({"$ref": "#/components/schemas/StageCounts"}, "Counts per stage")
+                        "200": _json({"$ref": "#/components/schemas/StageCounts"}, "Counts per stage"),
+                        "429": _LIMITED,
                     },
                 }
             },
@@ -281,6 +287,9 @@ def build_spec() -> dict[str, Any]:
             },
             "responses": {
                 "Error": _json({"$ref": "#/components/schemas/Error"}, "An error, as JSON"),
+                "TooManyRequests": _json(
+                    {"$ref": "#/components/schemas/Error"}, "Too many requests from this client; try later"
+                ),
             },
         },
     }

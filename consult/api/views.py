@@ -33,9 +33,12 @@ from consult.district.services import paginate
 from consult.district.services import stage_counts
 from consult.district.services import street_summaries
 from consult.district.services import stuck_after_days
+from consult.extensions import limiter
+from consult.public.limits import api_limit
 from consult.rounds.rules import RoundState
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+limiter.shared_limit(api_limit, scope="api")(bp)  # every route of the API, counted together per client
 
 
 class AnyPath(PathConverter):

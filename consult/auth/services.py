@@ -14,6 +14,9 @@ from consult.audit.services import record
 from consult.auth.models import Role
 from consult.auth.models import User
 from consult.auth.models import new_session_token
+from consult.auth.rules import MIN_PASSWORD_LENGTH
+from consult.auth.rules import PasswordProblem
+from consult.auth.rules import password_problem
 from consult.compounds.models import Street
 from consult.errors import ConsultError
 from consult.extensions import db
@@ -22,11 +25,23 @@ _hasher = PasswordHasher()
 #: verified against when the e-mail is unknown, so a wrong address costs as long as a wrong password
 _DUMMY_HASH = _hasher.hash("not a password")
 
-MIN_PASSWORD_LENGTH = 10
-
 
 class AccountError(ConsultError):
     pass
+
+
+class WeakPassword(AccountError):
+    """The password is too short, common, or made of the account's own e-mail or name."""
+
+
+def check_password(password: str, email: str, name: str) -> None:
+    problem = password_problem(password, email, name)
+    if problem == PasswordProblem.TOO_SHORT:
+        raise WeakPassword(_l("The password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
+    if problem == PasswordProblem.COMMON:
+        raise WeakPassword(_l("This password is one of the most common ones. Choose another."))
+    if problem == PasswordProblem.PERSONAL:
+        raise WeakPassword(_l("The password may not contain the e-mail address or the name of the account."))
 
 
 def hash_password(password: str) -> str:
@@ -82,8 +97,7 @@ def create_user(
     email = email.strip().lower()
     if "@" not in email:
         raise AccountError("an e-mail address is needed")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    check_password(password, email, name)
     if role is Role.WORKER and street is None:
         raise AccountError("a community worker belongs to a street")
     if role is not Role.WORKER and street is not None:
@@ -108,8 +122,7 @@ def change_password(user: User, current: str, new: str, actor: str) -> None:
     """A new password; every other session of this user ends (the caller signs the user in again)."""
     if not password_matches(user, current):
         raise AccountError(_l("The current password is wrong."))
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise AccountError(_l("The new password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
+    check_password(new, user.email, user.name)
     user.password_hash = hash_password(new)
     end_sessions(user)
     record(actor, "user.password_changed", user_id=user.id)
@@ -125,6 +138,16 @@ def set_active(user: User, active: bool, actor: str) -> None:
 def sign_out_everywhere(user: User, actor: str) -> None:
     end_sessions(user)
     record(actor, "user.signed_out_everywhere", user_id=user.id)
+
+
+def sign_out_everyone(actor: str) -> int:
+    """End every session of every staff account (e.g. after a suspected leak); returns how many accounts."""
+    users = db.session.scalars(select(User)).all()
+    for user in users:
+        end_sessions(user)
+    db.session.flush()
+    record(actor, "user.signed_out_everyone", accounts=len(users))
+    return len(users)
 
 
 def set_role(user: User, role: Role, street: Street | None, actor: str) -> None:

@@ -29,12 +29,14 @@ from consult.auth.forms import UserForm
 from consult.auth.models import Role
 from consult.auth.models import User
 from consult.auth.services import AccountError
+from consult.auth.services import WeakPassword
 from consult.auth.services import authenticate
 from consult.auth.services import change_password
 from consult.auth.services import create_user
 from consult.auth.services import end_sessions
 from consult.auth.services import set_active
 from consult.auth.services import set_role
+from consult.auth.services import sign_out_everyone
 from consult.auth.services import sign_out_everywhere
 from consult.compounds.models import Street
 from consult.extensions import db
@@ -99,6 +101,7 @@ def login() -> Any:
 @login_required
 def logout() -> Any:
     end_sessions(current_user)
+    record(f"user:{current_user.id}", "user.logout")
     db.session.commit()
     logout_user()
     session.clear()
@@ -116,6 +119,9 @@ def password() -> Any:
             change_password(
                 current_user, form.current.data or "", form.new.data or "", f"user:{current_user.id}"
             )
+        except WeakPassword as error:
+            db.session.rollback()
+            form.new.errors.append(str(error))
         except AccountError as error:
             db.session.rollback()
             form.current.errors.append(str(error))
@@ -159,6 +165,9 @@ def users() -> Any:
                 street,
                 actor=f"user:{current_user.id}",
             )
+        except WeakPassword as error:
+            db.session.rollback()
+            form.password.errors.append(str(error))
         except AccountError as error:
             db.session.rollback()
             form.email.errors.append(str(error))
@@ -186,6 +195,20 @@ def user_action(user_id: int, what: str) -> Any:
         set_active(user, what == "enable", actor)
     db.session.commit()
     flash(_("Done: %(email)s.", email=user.email), "success")
+    return redirect(url_for("auth.users"))
+
+
+@bp.post("/users/sign-out-everyone")
+@role_required(Role.ADMIN)
+def sign_out_all() -> Any:
+    """Every staff session ends, on every device; the administrator who asked goes on in a new one."""
+    admin = current_user._get_current_object()  # the account itself, not the proxy to it
+    count = sign_out_everyone(f"user:{admin.id}")
+    db.session.commit()
+    fresh_session()
+    login_user(admin)
+    start_staff_session(time.time())
+    flash(_("Every staff session has ended (%(n)s accounts). Everyone signs in again.", n=count), "success")
     return redirect(url_for("auth.users"))
 
 

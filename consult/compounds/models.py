@@ -84,6 +84,8 @@ class Compound(db.Model):
     #: 院委会/业委会: the residents' committee's name, or None while none is formed.
     committee: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: when ``flask purge`` removed its residents' personal data (retention period over); None before
+    purged_at: Mapped[datetime | None]
 
     street: Mapped[Street] = relationship(back_populates="compounds")
     cluster: Mapped[Cluster | None] = relationship(back_populates="compounds")

@@ -21,7 +21,7 @@ from flask_babel import force_locale
 from flask_babel import format_date
 from flask_babel import format_time
 from itsdangerous import BadSignature
-from itsdangerous import URLSafeSerializer
+from itsdangerous import URLSafeTimedSerializer
 
 UNSUBSCRIBE_SALT = "consult.notify.unsubscribe"
 
@@ -78,8 +78,8 @@ def site_path(endpoint: str, app: Flask | None = None, **values: Any) -> str:
     return app.url_map.bind("localhost").build(endpoint, values)
 
 
-def _serializer(app: Flask) -> URLSafeSerializer:
-    return URLSafeSerializer(app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+def _serializer(app: Flask) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
 
 
 def unsubscribe_token(address: str, locale: str, app: Flask | None = None) -> str:
@@ -89,11 +89,11 @@ def unsubscribe_token(address: str, locale: str, app: Flask | None = None) -> st
 
 
 def read_unsubscribe_token(token: str, app: Flask | None = None) -> tuple[str, str] | None:
-    """(address, locale) from a token this site signed, or None."""
+    """(address, locale) from a token this site signed less than ``UNSUBSCRIBE_LINK_DAYS`` ago, or None."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        data = _serializer(app).loads(token)
-    except BadSignature:
+        data = _serializer(app).loads(token, max_age=app.config["UNSUBSCRIBE_LINK_DAYS"] * 86400)
+    except BadSignature:  # a forged, altered or expired link (SignatureExpired is a BadSignature)
         return None
     if not (isinstance(data, list) and len(data) == 2 and all(isinstance(x, str) for x in data)):
         return None

@@ -19,6 +19,8 @@ from consult.compounds.services import coverages
 from consult.dossier.views import returned_context
 from consult.experts.services import closed_summary
 from consult.extensions import db
+from consult.public.limits import poster_pdfs
+from consult.public.limits import public_pages
 from consult.rounds.rules import RoundKind
 from consult.rounds.services import current_round
 from consult.rounds.services import latest_attempts
@@ -40,6 +42,7 @@ def public_url(compound: Compound) -> str:
 
 
 @bp.get("/<int:compound_id>")
+@public_pages
 def notice(compound_id: int) -> Any:
     compound = public_compound(compound_id)
     cover = coverages([compound.id])[compound.id]
@@ -64,6 +67,7 @@ def notice(compound_id: int) -> Any:
 
 
 @bp.get("/<int:compound_id>/poster")
+@public_pages
 def poster(compound_id: int) -> Any:
     from consult.residents.cards import poster_html
 
@@ -72,6 +76,8 @@ def poster(compound_id: int) -> Any:
 
 
 @bp.get("/<int:compound_id>/poster.pdf")
+@public_pages
+@poster_pdfs
 def poster_pdf(compound_id: int) -> Any:
     from consult.residents.cards import poster_pdf as render_poster
 

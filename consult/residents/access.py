@@ -1,7 +1,14 @@
-"""The resident's session: who is signed in by a card, and for how long."""
+"""The resident's session: who is signed in by a card, and for how long.
+
+A session is bound on the server to its invitation's ``session_token``: "leave" replaces the token, so a
+copy of the cookie stops working too (on every device where the card was used). A session ends
+``RESIDENT_IDLE_MINUTES`` after its last request and ``RESIDENT_SESSION_HOURS`` after the code exchange.
+"""
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from datetime import timedelta
@@ -30,10 +37,22 @@ EVERY_PAGE_NEEDS = (
 )
 
 
+#: a session's last request is written back to the cookie at most this often
+SEEN_REFRESH = timedelta(minutes=1)
+
+
 def start_resident_session(invitation: Invitation, now: datetime) -> None:
-    """A fresh session for this resident: whatever the browser held before is dropped."""
+    """A fresh session for this resident: whatever the browser held before is dropped. The card's
+    server-side token is made when it has none (the caller commits)."""
     fresh_session()
-    session[SESSION_KEY] = {"id": invitation.id, "since": now.isoformat()}
+    if invitation.session_token is None:
+        invitation.session_token = secrets.token_urlsafe(16)
+    session[SESSION_KEY] = {
+        "id": invitation.id,
+        "since": now.isoformat(),
+        "seen": now.isoformat(),
+        "token": invitation.session_token,
+    }
     session.permanent = True
 
 
@@ -41,22 +60,46 @@ def end_resident_session() -> None:
     session.pop(SESSION_KEY, None)
 
 
+def leave_everywhere(invitation: Invitation) -> None:
+    """End every session of this card on the server (the caller commits and ends the browser's)."""
+    invitation.session_token = secrets.token_urlsafe(16)
+
+
+def _time(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _still_valid(data: dict[str, object], found: Invitation | None, now: datetime) -> bool:
+    config = current_app.config
+    since, seen, token = _time(data.get("since")), _time(data.get("seen")), data.get("token")
+    if found is None or not found.is_active or since is None or seen is None:
+        return False
+    if not isinstance(token, str) or found.session_token is None:
+        return False
+    if not hmac.compare_digest(token, found.session_token):
+        return False
+    idle = timedelta(minutes=config["RESIDENT_IDLE_MINUTES"])
+    return session_valid(since, now, timedelta(hours=config["RESIDENT_SESSION_HOURS"])) and now - seen < idle
+
+
 def current_invitation() -> Invitation | None:
-    """The signed-in resident's invitation, while it is valid, unrevoked and within the session's lifetime."""
+    """The signed-in resident's invitation, while it is unrevoked, the session's token is the card's, and
+    the session is within its idle and absolute limits."""
     if "resident_invitation" in g:
         return g.resident_invitation
     invitation = None
     data = session.get(SESSION_KEY)
     if isinstance(data, dict) and isinstance(data.get("id"), int):
-        lifetime = timedelta(hours=current_app.config["RESIDENT_SESSION_HOURS"])
-        try:
-            since = datetime.fromisoformat(data["since"])
-        except (TypeError, ValueError):
-            since = None
-        if since is not None and session_valid(since, utcnow(), lifetime):
-            found = db.session.get(Invitation, data["id"], options=EVERY_PAGE_NEEDS)
-            if found is not None and found.is_active:
-                invitation = found
+        now = utcnow()
+        found = db.session.get(Invitation, data["id"], options=EVERY_PAGE_NEEDS)
+        if _still_valid(data, found, now):
+            invitation = found
+            seen = _time(data.get("seen"))
+            if seen is not None and now - seen >= SEEN_REFRESH:
+                session[SESSION_KEY] = {**data, "seen": now.isoformat()}
     if invitation is None and data is not None:
         end_resident_session()
     g.resident_invitation = invitation
@@ -73,3 +116,10 @@ def resident_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def inject_resident() -> dict[str, Any]:
+    """Templates show "Leave" on every page while a resident is signed in."""
+    if SESSION_KEY not in session:
+        return {"resident_signed_in": False}
+    return {"resident_signed_in": current_invitation() is not None}

@@ -46,6 +46,8 @@ class Invitation(db.Model):
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[RevokeReason | None] = mapped_column(str_enum(RevokeReason))
     last_used_at: Mapped[datetime | None]
+    #: binds the card's sessions on the server; "leave" replaces it, which ends them all (None: none yet)
+    session_token: Mapped[str | None] = mapped_column(String(40))
 
     compound: Mapped[Compound] = relationship()
     owner: Mapped[Owner | None] = relationship()

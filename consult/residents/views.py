@@ -16,6 +16,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from consult.audit.services import record
 from consult.auth.decorators import role_required
 from consult.auth.models import Role
 from consult.db import utcnow
@@ -23,6 +24,7 @@ from consult.extensions import db
 from consult.extensions import limiter
 from consult.residents.access import current_invitation
 from consult.residents.access import end_resident_session
+from consult.residents.access import leave_everywhere
 from consult.residents.access import resident_required
 from consult.residents.access import start_resident_session
 from consult.residents.cards import cards_html
@@ -87,16 +89,24 @@ def private_page(response: Response) -> Response:
     return response
 
 
-def _enter(invitation: Invitation | None, form: CodeForm | None = None) -> Any:
+def _enter(
+    invitation: Invitation | None, form: CodeForm | None = None, compound_id: int | None = None
+) -> Any:
+    """Sign in by a card; wrong codes, revoked cards and each use of a card are audited (never the code)."""
     if invitation is None:
+        record("anonymous", "code.wrong", compound_id, via="form" if form is not None else "link")
+        db.session.commit()
         form = form or CodeForm()
         form.code.errors = [_("This code is not known. Check it against your card and try again.")]
         return render_template("residents/enter_code.html", form=form, compound=None), 404
     if not invitation.is_active:
+        record("anonymous", "code.revoked_used", invitation.compound_id, invitation=invitation.id)
+        db.session.commit()
         return render_template("residents/revoked.html", compound=invitation.compound), 410
     now = utcnow()
     start_resident_session(invitation, now)
     mark_used(invitation, now)
+    record(f"resident:{invitation.id}", "code.used", invitation.compound_id)
     db.session.commit()
     return redirect(url_for("residents.home"))  # the code leaves the address bar
 
@@ -143,7 +153,7 @@ def enter_code_for(compound_id: int) -> Any:
     form = CodeForm()
     if form.validate_on_submit():
         code = read_code(form.code.data or "")
-        return _enter(find_by_code(code, compound.id) if code else None, form)
+        return _enter(find_by_code(code, compound.id) if code else None, form, compound.id)
     status = 422 if form.errors else 200
     return render_template("residents/enter_code.html", form=form, compound=compound), status
 
@@ -183,6 +193,12 @@ def acknowledge() -> Any:
 
 @bp.post("/me/leave")
 def leave() -> Any:
+    """Leave: the card's sessions end on the server, on this device and on any other."""
+    invitation = current_invitation()
+    if invitation is not None:
+        leave_everywhere(invitation)
+        record(f"resident:{invitation.id}", "resident.left", invitation.compound_id)
+        db.session.commit()
     end_resident_session()
     flash(_("You have left. Scan your card again to come back."), "info")
     return redirect(url_for("residents.enter_code"))

@@ -29,6 +29,7 @@ from consult.experts.services import closed_summary
 from consult.experts.services import panel_of
 from consult.experts.services import sits_on
 from consult.extensions import db
+from consult.public.limits import public_pages
 from consult.residents.access import current_invitation
 from consult.residents.access import resident_required
 from consult.residents.models import Invitation
@@ -636,6 +637,7 @@ def prefer(round_id: int) -> Any:
 
 
 @bp.get("/p/<int:compound_id>/answers/<int:round_id>")
+@public_pages
 def public_answers(compound_id: int, round_id: int) -> Any:
     compound = db.session.get(Compound, compound_id)
     round_ = db.session.get(Round, round_id)

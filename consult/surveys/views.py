@@ -26,6 +26,7 @@ from consult.auth.models import Role
 from consult.compounds.models import Compound
 from consult.db import utcnow
 from consult.extensions import db
+from consult.public.limits import public_pages
 from consult.residents.access import current_invitation
 from consult.residents.access import resident_required
 from consult.residents.services import has_acknowledged_privacy
@@ -484,6 +485,7 @@ def resident_needs(round_id: int) -> Any:
 
 
 @bp.get("/p/<int:compound_id>/needs")
+@public_pages
 def public_needs(compound_id: int) -> Any:
     """The published needs list of the compound: totals only, no name, no resident's words."""
     compound = db.session.get(Compound, compound_id)

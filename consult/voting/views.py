@@ -38,6 +38,7 @@ from consult.compounds.services import get_compound_for
 from consult.db import utcnow
 from consult.errors import NotFound
 from consult.extensions import db
+from consult.public.limits import public_pages
 from consult.residents.access import current_invitation
 from consult.residents.access import resident_required
 from consult.residents.rules import place_label
@@ -274,6 +275,7 @@ def receipts_public(round_: Round) -> bool:
 
 
 @bp.get("/p/<int:compound_id>/result/<int:round_id>")
+@public_pages
 def public_result(compound_id: int, round_id: int) -> Any:
     compound, round_ = _public_round(compound_id, round_id)
     visible = services.results_visible(round_, staff=False)
@@ -290,6 +292,7 @@ def public_result(compound_id: int, round_id: int) -> Any:
 
 
 @bp.get("/p/<int:compound_id>/receipts/<int:round_id>")
+@public_pages
 def public_receipts(compound_id: int, round_id: int) -> Any:
     compound, round_ = _public_round(compound_id, round_id)
     visible = receipts_public(round_)

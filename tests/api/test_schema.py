@@ -21,6 +21,7 @@ from tests.district.factories import SCENARIOS
 EXAMPLES = 60
 
 
+@pytest.mark.options(API_LIMIT="100000 per minute")  # hundreds of requests from one client
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_api_conforms_to_its_openapi_document(app, mode):
     """Positive: valid requests get documented answers. Negative: requests the document forbids (a page

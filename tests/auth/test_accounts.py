@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from consult.audit.models import AuditEntry
 from consult.auth.models import Role
 from consult.auth.models import User
 from consult.extensions import db
@@ -141,3 +142,28 @@ def test_an_active_staff_session_goes_on(client, auth, worker):
     with client.session_transaction() as session:
         session["staff_seen"] -= 20 * 60
     assert client.get("/compounds/").status_code == 200
+
+
+def test_an_admin_signs_out_everyone_at_once(app, create_user, street):
+    admin = create_user("admin@example.test", Role.ADMIN, None, name="管理员")
+    worker = create_user("w@example.test", Role.WORKER, street)
+    reviewer = create_user("r@example.test", Role.REVIEWER, None)
+    clients = {}
+    for user in (admin, worker, reviewer):
+        clients[user.email] = app.test_client()
+        clients[user.email].post("/auth/login", data={"email": user.email, "password": PASSWORD})
+        assert clients[user.email].get("/compounds/").status_code == 200
+    other_admin_device = app.test_client()
+    other_admin_device.post("/auth/login", data={"email": admin.email, "password": PASSWORD})
+
+    response = clients[admin.email].post("/auth/users/sign-out-everyone")
+    assert response.status_code == 302
+    assert clients[admin.email].get("/compounds/").status_code == 200  # the one who asked goes on
+    for email in (worker.email, reviewer.email):
+        assert clients[email].get("/compounds/").status_code == 302
+    assert other_admin_device.get("/compounds/").status_code == 302
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "user.signed_out_everyone")
+    ).one()
+    assert entry.actor == f"user:{admin.id}"
+    assert clients[worker.email].post("/auth/users/sign-out-everyone").status_code in (302, 403)

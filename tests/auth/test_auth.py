@@ -5,9 +5,13 @@ from sqlalchemy import select
 
 from consult.auth.models import Role
 from consult.auth.models import User
+from consult.auth.rules import PasswordProblem
+from consult.auth.rules import common_passwords
+from consult.auth.rules import password_problem
 from consult.auth.services import AccountError
 from consult.auth.services import authenticate
 from consult.auth.services import create_user
+from consult.auth.services import password_matches
 from consult.extensions import db
 from consult.safety import local_target
 from tests.conftest import PASSWORD
@@ -83,3 +87,34 @@ def test_create_user_rules(app, street):
         create_user("A@example.test", "A2", PASSWORD, Role.ADMIN)
     db.session.commit()
     assert db.session.scalars(select(User.email)).all() == ["a@example.test"]
+
+
+def test_common_and_personal_passwords_are_refused():
+    assert password_problem("short") == PasswordProblem.TOO_SHORT
+    assert password_problem("Password123") == PasswordProblem.COMMON  # capitals make it no rarer
+    assert password_problem("woaini1314") == PasswordProblem.COMMON
+    assert password_problem("zzzzzzzzzzzz") == PasswordProblem.COMMON
+    assert len(common_passwords()) >= 100
+    assert password_problem("liming-2026-spring", "liming@example.test") == PasswordProblem.PERSONAL
+    assert (
+        password_problem("我是李明的登录密码不告诉你", "lm@example.test", "李明") == PasswordProblem.PERSONAL
+    )
+    assert password_problem(PASSWORD, "worker@example.test", "李明") is None
+
+
+def test_accounts_refuse_weak_passwords(app, client, auth, street, english_messages):
+    with pytest.raises(AccountError, match="most common"):
+        create_user("a@example.test", "A", "qwertyuiop", Role.ADMIN)
+    with pytest.raises(AccountError, match="e-mail address or the name"):
+        create_user("wangfang@example.test", "王芳", "wangfang-2026!", Role.ADMIN)
+    db.session.rollback()
+    user = create_user("a@example.test", "A", PASSWORD, Role.ADMIN)
+    db.session.commit()
+    auth.login(user)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.post(
+        "/auth/password", data={"current": PASSWORD, "new": "password123", "again": "password123"}
+    )
+    assert "one of the most common" in page.get_data(as_text=True)
+    db.session.refresh(user)
+    assert password_matches(user, PASSWORD)

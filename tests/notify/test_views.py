@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from consult.audit.models import AuditEntry
 from consult.auth.models import Role
 from consult.extensions import db
+from consult.logs import redact
 from consult.notify.emails import unsubscribe_token
 from consult.notify.models import OutboxMessage
 from consult.notify.models import OutboxStatus
@@ -160,6 +162,25 @@ def test_a_forged_unsubscribe_link_is_not_found(client, app):
     assert client.post("/notify/unsubscribe/nonsense").status_code == 404
     db.session.rollback()
     assert not is_unsubscribed("a@example.test")
+
+
+def test_an_unsubscribe_link_expires(client, app, monkeypatch):
+    fresh = unsubscribe_token("a@example.test", "en")
+    made = time.time() - (app.config["UNSUBSCRIBE_LINK_DAYS"] + 1) * 86400
+    with monkeypatch.context() as patch:
+        patch.setattr(time, "time", lambda: made)
+        old = unsubscribe_token("a@example.test", "en")
+    assert client.get(f"/notify/unsubscribe/{fresh}").status_code == 200
+    assert client.get(f"/notify/unsubscribe/{old}").status_code == 404
+    assert client.post(f"/notify/unsubscribe/{old}").status_code == 404
+    db.session.rollback()
+    assert not is_unsubscribed("a@example.test")
+
+
+def test_unsubscribe_links_are_redacted_from_request_logs(app):
+    token = unsubscribe_token("a@example.test", "en")
+    line = f'127.0.0.1 - - "GET /notify/unsubscribe/{token} HTTP/1.1" 200 -'
+    assert redact(line) == '127.0.0.1 - - "GET /notify/unsubscribe/[redacted] HTTP/1.1" 200 -'
 
 
 @pytest.mark.options(WTF_CSRF_ENABLED=True)

@@ -374,3 +374,62 @@ def test_cards_command_writes_the_same_sheets(app, runner, compound, people, tmp
     assert db.session.scalar(select(db.func.count(Invitation.id)).where(Invitation.revoked_at.is_(None))) == 2
     refused = runner.invoke(args=["cards", compound.name, "--unit", "1", "--out", str(out)])
     assert refused.exit_code == 1
+
+
+def test_leaving_ends_the_session_on_the_server_even_for_a_copied_cookie(client, cards, compound):
+    card = cards[("张伟", False)]
+    client.get(f"/r/{card.token}")
+    copied = client.get_cookie("session").value
+    assert client.get("/me").status_code == 200
+    client.post("/me/leave")
+    assert client.get("/me").status_code == 302
+    client.set_cookie("session", copied)  # someone kept a copy of the cookie
+    assert client.get("/me").status_code == 302
+    left = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "resident.left")).one()
+    assert left.actor == f"resident:{card.invitation.id}"
+    # the card still works: scanning it again starts a new session
+    client.get(f"/r/{card.token}")
+    assert client.get("/me").status_code == 200
+
+
+def test_leave_is_offered_on_every_resident_page(client, cards, compound):
+    assert 'action="/me/leave"' not in client.get(f"/p/{compound.id}").get_data(as_text=True)
+    client.get(f"/r/{cards[('张伟', False)].token}")
+    for path in ("/me", f"/p/{compound.id}"):
+        assert 'action="/me/leave"' in client.get(path).get_data(as_text=True), path
+
+
+def test_an_idle_resident_session_ends(app, client, cards):
+    client.get(f"/r/{cards[('张伟', False)].token}")
+    with client.session_transaction() as session:
+        session["resident"]["seen"] = (datetime.now(UTC) - timedelta(minutes=20)).isoformat()
+    assert client.get("/me").status_code == 200  # and the request counts as activity
+    with client.session_transaction() as session:
+        assert datetime.fromisoformat(session["resident"]["seen"]) > datetime.now(UTC) - timedelta(minutes=1)
+        session["resident"]["seen"] = (datetime.now(UTC) - timedelta(minutes=31)).isoformat()
+    assert client.get("/me").status_code == 302
+    assert app.config["RESIDENT_IDLE_MINUTES"] == 30
+
+
+def test_card_use_and_wrong_codes_are_audited_without_the_code(client, cards, compound):
+    card = cards[("李娜", False)]
+    client.post("/code", data={"code": "K7MP9QXR2T"})
+    client.post(f"/p/{compound.id}/code", data={"code": "K7MP9QXR2T"})
+    client.get(f"/r/{card.token}")
+    revoke(
+        db.session.get(Invitation, cards[("张伟", False)].invitation.id),
+        RevokeReason.LOST,
+        "t",
+        datetime.now(UTC),
+    )
+    db.session.commit()
+    client.get(f"/r/{cards[('张伟', False)].token}")
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    actions = [(e.action, e.compound_id) for e in entries if e.action.startswith("code.")]
+    assert ("code.wrong", None) in actions
+    assert ("code.wrong", compound.id) in actions
+    assert ("code.used", compound.id) in actions
+    assert ("code.revoked_used", compound.id) in actions
+    logged = " ".join(e.actor + e.detail for e in entries)
+    for secret in ("K7MP9QXR2T", card.token, card.code):
+        assert secret not in logged

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consult.errors import ConsultError
+from consult.roster import parse
 from consult.roster.parse import MAX_ROWS
 from consult.roster.parse import RosterRejected
 from consult.roster.parse import RosterRow
@@ -445,3 +446,11 @@ def test_rejection_is_a_domain_error_with_lazy_english_messages() -> None:
     assert isinstance(info.value, RosterRejected)
     assert str(info.value) == "The roster was rejected. Problems found: 1."
     assert info.value.problems[0].describe() == "row 2, 建筑面积: The area must be more than 0."
+
+
+def test_an_xlsx_that_unpacks_too_large_is_refused_before_it_is_opened(monkeypatch) -> None:
+    data = xlsx_bytes([["楼栋", "单元", "房号", "建筑面积", "业主姓名"], ["1", "1", "101", "80", "张伟"]])
+    assert parse_roster(data)  # within the limit it is read
+    monkeypatch.setattr(parse, "MAX_XLSX_UNPACKED", 1000)  # a few kilobytes unpacked, more than this
+    with pytest.raises(RosterRejected):
+        parse_roster(data)

@@ -85,6 +85,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "auth.login": EVERYONE,
     "auth.logout": STAFF,
     "auth.password": STAFF,
+    "auth.sign_out_all": ADMINS,
     "auth.user_action": ADMINS,
     "auth.user_role": ADMINS,
     "auth.users": ADMINS,
@@ -308,7 +309,15 @@ def acl_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     with pytest.MonkeyPatch.context() as patch:
         # a cheap password hash: the walk creates and signs in staff accounts hundreds of times
         patch.setattr(auth_services, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-        app = create_app(app_config(UPLOAD_FOLDER=str(tmp_path_factory.mktemp("uploads"))))
+        app = create_app(
+            app_config(
+                UPLOAD_FOLDER=str(tmp_path_factory.mktemp("uploads")),
+                # the walk asks for every public page and API route as every role, from one address
+                PUBLIC_LIMIT="100000 per minute",
+                POSTER_LIMIT="100000 per minute",
+                API_LIMIT="100000 per minute",
+            )
+        )
         with app.app_context():
             db.create_all()
             empty_database()

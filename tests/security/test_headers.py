@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import PASSWORD
+
 PAGES = ["/auth/login", "/code", "/no-such-page"]
 
 
@@ -50,3 +52,28 @@ def test_only_trusted_hosts_are_answered(client):
 
 def test_an_id_too_large_for_the_database_is_not_found(client):
     assert client.get("/p/9223372036854775808").status_code == 404
+
+
+@pytest.mark.options(BASE_URL="https://tongxin.example")
+def test_over_https_the_session_cookie_is_secure_and_host_only(client, worker):
+    response = client.post(
+        "/auth/login",
+        data={"email": worker.email, "password": PASSWORD},
+        base_url="https://tongxin.example",
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-session=")
+    attributes = [part.strip().lower() for part in cookie.split(";")]
+    assert "secure" in attributes
+    assert "httponly" in attributes
+    assert "path=/" in attributes
+    assert not any(a.startswith("domain=") for a in attributes)
+    assert client.get("/compounds/", base_url="https://tongxin.example").status_code == 200
+
+
+def test_over_plain_http_the_cookie_keeps_its_plain_name(client, worker):
+    cookie = client.post("/auth/login", data={"email": worker.email, "password": PASSWORD}).headers[
+        "Set-Cookie"
+    ]
+    assert cookie.startswith("session=")
+    assert "Secure" not in cookie

@@ -1,0 +1,84 @@
+"""Production start-up (wsgi.py) refuses a development secret or debug mode; requests are capped in
+size; a new session starts at every sign-in; CI lints with ruff's security rules."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_wsgi(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "FLASK_DEBUG")}
+    clean.update(DATABASE_URL=f"sqlite:///{tmp_path}/w.sqlite", **env)
+    return subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_refuses_a_development_secret_or_debug(tmp_path):
+    refused = start_wsgi(tmp_path)
+    assert refused.returncode != 0
+    assert "SECRET_KEY" in refused.stderr
+    assert start_wsgi(tmp_path, SECRET_KEY="short").returncode != 0
+    debug = start_wsgi(tmp_path, SECRET_KEY="a-long-random-production-secret", FLASK_DEBUG="1")
+    assert debug.returncode != 0
+    assert "Debug" in debug.stderr
+    started = start_wsgi(tmp_path, SECRET_KEY="a-long-random-production-secret")
+    assert started.returncode == 0, started.stderr
+
+
+@pytest.mark.options(MAX_CONTENT_LENGTH=1024)
+def test_a_request_larger_than_the_limit_is_refused(client):
+    response = client.post("/auth/login", data={"email": "a@example.test", "password": "x" * 4096})
+    assert response.status_code == 413
+
+
+def test_staff_sign_in_starts_a_new_session(client, auth, worker):
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    auth.login(worker)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert "_user_id" in session
+
+
+def test_the_code_exchange_starts_a_new_session(client, compound):
+    from datetime import UTC
+    from datetime import datetime
+
+    from consult.extensions import db
+    from consult.residents.services import card_people
+    from consult.residents.services import issue_cards
+    from consult.roster.parse import parse_roster
+    from consult.roster.services import apply_rows
+
+    apply_rows(compound, parse_roster("楼栋,单元,房号,建筑面积,业主姓名\n1,1,101,80,张伟\n".encode()), "t")
+    [card] = issue_cards(card_people(compound), compound, "t", datetime.now(UTC))
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+        session["lang"] = "en"  # a display choice, kept
+    client.get(f"/r/{card.token}")
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["lang"] == "en"
+        assert session["resident"]["id"] == card.invitation.id
+
+
+def test_ci_lints_with_ruffs_security_rules():
+    ruff = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
+    assert "S" in ruff["select"]
+    assert "make lint" in (ROOT / ".ci" / "run").read_text()
+    assert "ruff check" in (ROOT / "Makefile").read_text()
