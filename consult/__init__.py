@@ -116,12 +116,14 @@ def register_blueprints(app: Flask) -> None:
 
 def register_round_content() -> None:
     """Each kind of round's content tells the round engine who has answered and what blocks publishing."""
+    from consult.dossier.services import register_with_retention
     from consult.schemes.services import register_with_engine as schemes
     from consult.surveys.services import register_with_engine as surveys
     from consult.voting.services import register_with_engine as voting
 
     for hook in (surveys, schemes, voting):
         hook()
+    register_with_retention()  # an approved consensus record ends the consultation, one waiting does not
 
 
 def _index() -> Any:

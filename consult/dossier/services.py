@@ -31,6 +31,9 @@ from consult.dossier.models import RecordDecision
 from consult.errors import ConsultError
 from consult.extensions import db
 from consult.notify.services import enqueue_to
+from consult.retention.services import STILL_OPEN
+from consult.retention.services import StillOpen
+from consult.retention.services import register_end
 from consult.rounds.models import Round
 from consult.rounds.notices import residents_of
 from consult.rounds.rules import RoundKind
@@ -135,6 +138,22 @@ def statuses(compound_ids: Iterable[int]) -> dict[int, tuple[int, rules.RecordSt
         .outerjoin(RecordDecision, RecordDecision.record_id == ConsensusRecord.id)
     ).all()
     return {cid: (version, rules.status_of(kind.value if kind else None)) for cid, version, kind in rows}
+
+
+def consultation_end(compound_id: int) -> datetime | StillOpen | None:
+    """For the retention period (``retention.services.register_end``): a compound whose record waits for
+    the district or was returned is not finished; an approved record ends the consultation when it was
+    approved; without a record, the rounds alone say when it ended."""
+    record = latest_record(compound_id)
+    if record is None:
+        return None
+    if record.decision is None or status_of(record) is not rules.RecordStatus.APPROVED:
+        return STILL_OPEN
+    return record.decision.decided_at
+
+
+def register_with_retention() -> None:
+    register_end(consultation_end)
 
 
 def review_queue() -> list[ConsensusRecord]:

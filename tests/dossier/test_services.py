@@ -195,3 +195,24 @@ def test_a_return_without_reasons_or_round_changes_nothing(consultation):
     db.session.rollback()
     assert record.decision is None
     assert consultation.rounds[2].state is RoundState.CLOSED
+
+
+def test_the_retention_period_counts_from_the_records_approval(consultation):
+    """A record waiting for the district keeps the consultation open for retention; its approval ends it."""
+    from consult.retention.services import STILL_OPEN
+    from consult.retention.services import consultation_ended_at
+
+    compound_id = consultation.compound.id
+    vote = consultation.rounds[2]
+    apply(vote, Action.PUBLISH, "test", vote.closes_at + timedelta(hours=1))
+    apply(vote, Action.FINISH, "test", vote.closes_at + timedelta(days=8))
+    db.session.commit()
+    assert services.consultation_end(compound_id) is None  # no record yet: the rounds decide
+    assert consultation_ended_at(compound_id) is not None
+    record = submit(consultation)
+    assert services.consultation_end(compound_id) is STILL_OPEN
+    assert consultation_ended_at(compound_id) is None
+    approved_at = now() + timedelta(days=30)
+    services.approve(record, "user:2", approved_at)
+    db.session.commit()
+    assert consultation_ended_at(compound_id) == approved_at
