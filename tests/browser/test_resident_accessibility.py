@@ -33,6 +33,8 @@ def phone(browser: Any, base_url: str) -> Iterator[Any]:
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.width_name = "phone"
+    page.elsewhere = []
+    page.on("request", lambda r: None if r.url.startswith(base_url) else page.elsewhere.append(r.url))
     yield page
     context.close()
 
@@ -42,11 +44,26 @@ def press(page: Any, name: str) -> None:
         page.get_by_role("button", name=name, exact=True).first.click()
 
 
-def check(page: Any, name: str) -> None:
+#: controls a finger must hit, and how small each may be drawn (px): a radio button or checkbox is hit
+#: through its whole line (.choice), so the line is measured
+TARGETS = "button, select, input[type=text], input[type=email], textarea, summary, .choice, header.site a"
+SMALL_TARGETS = """(selector) => [...document.querySelectorAll(selector)]
+  .filter(e => e.getClientRects().length)
+  .map(e => ({html: e.outerHTML.slice(0, 80), w: e.getBoundingClientRect().width,
+              h: e.getBoundingClientRect().height}))
+  .filter(t => t.w < 44 || t.h < 44)"""
+
+
+def check(page: Any, name: str, large: bool) -> None:
     violations = axe_violations(page, ALL_IMPACTS)
     assert violations == [], f"{name}: {violations}"
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name}: scrolls sideways by {overflow}px"
+    body = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert body >= (36 if large else 18), f"{name}: body text is {body}px"
+    small = page.evaluate(SMALL_TARGETS, TARGETS)
+    assert small == [], f"{name}: touch targets under 44 px: {small}"
+    assert page.elsewhere == [], f"{name}: requests to another site: {page.elsewhere}"
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
@@ -78,7 +95,7 @@ def test_every_resident_page_passes_axe(
             assert response.status == page.status, f"{page.name}: {response.status}"
             assert (phone.locator("html.large").count() == 1) is large, page.name
             name = f"{lang}-{'large' if large else 'normal'}-{page.name}"
-            check(phone, name)
+            check(phone, name, large)
             if large:
                 screenshot(phone, f"resident-{lang}-large-{page.name}")
             checked.append(page.name)
