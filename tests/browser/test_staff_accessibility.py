@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from consult.compounds.models import Dwelling
+from consult.extensions import db
 from tests.browser.conftest import axe_violations
 from tests.resident_pages import NOT_PAGES
 from tests.resident_pages import PAGES
@@ -116,5 +119,12 @@ def test_staff_pages_have_no_serious_axe_violation(
             violations = axe_violations(desktop)
             if violations:
                 problems.append(f"{endpoint} as {who} ({url}): {violations}")
+            if endpoint == "surveys.paper_answer":  # and the entry form of one home's sheet
+                dwelling = db.session.scalars(select(Dwelling.id).order_by(Dwelling.id)).first()
+                desktop.goto(f"{url}?dwelling={dwelling}")
+                assert desktop.locator("main form[method=post]").count() == 1
+                violations = axe_violations(desktop)
+                if violations:
+                    problems.append(f"{endpoint} as {who} (one home's sheet): {violations}")
     assert problems == []
     assert sorted(visited) == sorted(walked)
