@@ -350,6 +350,7 @@ def _results_page(
         survey=survey,
         view=view,
         part=participation(round_),
+        on_paper=sum(1 for a in answers if a.on_paper),
         extras=_extra_results(survey, answers, locale),
         hazard_notes=_once_per_person(answers, [a.hazard_note for a in answers]),
         forms=forms,

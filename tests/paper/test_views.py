@@ -186,3 +186,17 @@ def test_paper_survey_entry_is_for_workers_of_the_compound_only(client, auth, wo
     w = world("needs")
     auth.login(w.emails["reviewer"], PASSWORD)
     assert client.get(f"/compounds/{w.compound}/rounds/{w.rounds[1]}/survey/paper").status_code == 403
+
+
+def test_the_survey_results_say_how_many_answers_came_on_paper(client, auth, world):
+    w = world("needs")
+    auth.login(w.emails["worker"], PASSWORD)
+    base = f"/compounds/{w.compound}/rounds/{w.rounds[1]}/survey"
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert "signed paper" not in client.get(f"{base}/results").get_data(as_text=True)
+    printed = client.get(f"{base}/print").get_data(as_text=True)
+    dwelling = int(SHEET.findall(printed)[0].removeprefix("S"))
+    client.post(f"{base}/paper?dwelling={dwelling}", data={"willingness": "no"})
+    assert "1 of the answers was entered from a signed paper survey." in client.get(
+        f"{base}/results"
+    ).get_data(as_text=True)
