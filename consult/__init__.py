@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from consult.experts.views import bp as experts_bp
     from consult.i18n import bp as i18n_bp
     from consult.notify.views import bp as notify_bp
+    from consult.paper.views import bp as paper_bp
     from consult.public.views import bp as public_bp
     from consult.residents.views import bp as residents_bp
     from consult.roster.views import bp as roster_bp
@@ -110,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(experts_bp)
     app.register_blueprint(dossier_bp)
+    app.register_blueprint(paper_bp)
     app.add_url_rule("/", "index", _index)
     register_round_content()
 

@@ -11,6 +11,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -132,6 +133,9 @@ class SurveyAnswer(db.Model):
     occupant_id: Mapped[int | None] = mapped_column(ForeignKey("occupant.id", ondelete="SET NULL"))
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     superseded_at: Mapped[datetime | None]
+    #: a paper survey entered by a worker (``entered_by`` names them), not an answer given online
+    on_paper: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    entered_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class NeedDecision(db.Model):

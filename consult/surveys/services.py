@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from consult.audit.services import record
+from consult.compounds.models import Dwelling
 from consult.errors import ConsultError
 from consult.extensions import db
 from consult.residents.models import Invitation
@@ -265,6 +266,55 @@ def submit_answer(
     return saved
 
 
+def enter_paper_answer(
+    survey: Survey, dwelling: Dwelling, values: AnswerValues, actor: str, now: datetime
+) -> SurveyAnswer:
+    """A worker enters the signed paper survey of one dwelling. It is marked as paper, replaces the
+    dwelling's earlier answer (online or paper) like any later answer, and is audited."""
+    round_ = survey.round
+    if dwelling.unit.building.compound_id != round_.compound_id:
+        raise SurveyError(_l("This home is not in this compound."))
+    if not is_open(round_, now):
+        raise SurveyClosed(_l("This survey is closed: answers can no longer be given or changed."))
+    spec = spec_of(survey)
+    problems = answer_problems(spec, values)
+    if problems:
+        raise InvalidAnswer(problems)
+    before = db.session.scalars(
+        select(SurveyAnswer).where(
+            SurveyAnswer.survey_id == survey.id,
+            SurveyAnswer.dwelling_id == dwelling.id,
+            SurveyAnswer.superseded_at.is_(None),
+        )
+    ).first()
+    if before is not None:
+        before.superseded_at = now
+    answer = SurveyAnswer(
+        survey_id=survey.id,
+        dwelling_id=dwelling.id,
+        revision=before.revision + 1 if before else 1,
+        willingness=Willingness(values.willingness),
+        needs=sorted(set(values.needs)),
+        hazards=sorted(set(values.hazards)),
+        hazard_note=values.hazard_note.strip(),
+        extra=stored_extra(spec, values),
+        submitted_at=now,  # who signed the sheet is on the sheet, not here
+        on_paper=True,
+        entered_by=actor,
+    )
+    db.session.add(answer)
+    db.session.flush()
+    record(
+        actor,
+        "survey.paper_entered",
+        round_.compound_id,
+        round=round_.id,
+        dwelling=dwelling.id,
+        revision=answer.revision,
+    )
+    return answer
+
+
 def own_answer(survey: Survey, invitation: Invitation) -> SurveyAnswer | None:
     """The resident's own answer, while it still counts for at least one of their dwellings (to fill the
     form in again). Another household member's answer is never shown to them."""
@@ -287,7 +337,7 @@ class HomeStatus:
 
     dwelling_id: int
     label: str
-    #: "you", "owner", "occupant", or "" when nobody has answered yet
+    #: "you", "owner", "occupant", "paper" (a signed paper survey), or "" when nobody has answered yet
     by: str
     at: datetime | None
 
@@ -309,6 +359,8 @@ def household_status(survey: Survey, invitation: Invitation, locale: str) -> lis
         answer = current.get(d.id)
         if answer is None:
             by = ""
+        elif answer.on_paper:
+            by = "paper"
         elif _answered_by(answer, invitation):
             by = "you"
         else:

@@ -24,8 +24,10 @@ from flask_login import current_user
 from consult.auth.decorators import role_required
 from consult.auth.models import Role
 from consult.compounds.models import Compound
+from consult.compounds.models import Dwelling
 from consult.db import utcnow
 from consult.extensions import db
+from consult.paper.services import survey_addressees
 from consult.public.limits import public_pages
 from consult.residents.access import current_invitation
 from consult.residents.access import resident_required
@@ -349,6 +351,7 @@ def _results_page(
         survey=survey,
         view=view,
         part=participation(round_),
+        on_paper=sum(1 for a in answers if a.on_paper),
         extras=_extra_results(survey, answers, locale),
         hazard_notes=_once_per_person(answers, [a.hazard_note for a in answers]),
         forms=forms,
@@ -406,6 +409,47 @@ def publish(compound_id: int, round_id: int) -> Any:
         db.session.commit()
         flash(_("The needs list is published."), "success")
     return redirect(url_for("surveys.results", compound_id=compound.id, round_id=round_.id))
+
+
+@bp.route("/compounds/<int:compound_id>/rounds/<int:round_id>/survey/paper", methods=["GET", "POST"])
+@role_required(*STAFF_EDIT)
+def paper_answer(compound_id: int, round_id: int) -> Any:
+    """A worker enters a signed paper survey for one dwelling (``?dwelling=``; without it, the page asks
+    which). The answer is marked as paper and audited; it counts like an online one."""
+    compound, round_, survey = _staff_survey(compound_id, round_id)
+    locale = _locale()
+    homes = survey_addressees(compound.id, locale)
+    dwelling_id = request.args.get("dwelling", type=int)
+    home = next((h for h in homes if h.id == dwelling_id), None)
+    if dwelling_id is not None and home is None:
+        abort(404)
+    now = utcnow()
+    is_open = services.is_open(round_, now)
+    form = answer_form(survey, services.spec_of(survey), locale) if home and is_open else None
+    if form is not None and form.validate_on_submit():
+        dwelling = db.session.get(Dwelling, home.id)  # type: ignore[union-attr]
+        try:
+            services.enter_paper_answer(survey, dwelling, form.values(), _actor(), now)  # type: ignore[arg-type]
+        except services.InvalidAnswer as invalid:
+            db.session.rollback()
+            for name, problem in invalid.problems.items():
+                form[name].errors = [*form[name].errors, problem]
+        except services.SurveyError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("The paper survey of %(home)s is saved.", home=home.place), "success")  # type: ignore[union-attr]
+            return redirect(url_for("surveys.paper_answer", compound_id=compound.id, round_id=round_.id))
+    return render_template(
+        "surveys/paper_answer.html",
+        compound=compound,
+        round=round_,
+        form=form,
+        homes=homes,
+        home=home,
+        is_open=is_open,
+    ), 422 if form is not None and form.errors else 200
 
 
 # --- residents

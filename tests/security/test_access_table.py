@@ -128,6 +128,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "notify.outbox": ADMINS,
     "notify.resend": ADMINS,
     "notify.unsubscribe": EVERYONE,
+    # paper versions of the survey and the ballot: staff print per compound or building, a resident their own
+    "paper.ballot_sheets": RUN_A,
+    "paper.my_ballot": OWNERS_A,
+    "paper.my_survey": RESIDENTS_A,
+    "paper.survey_sheets": RUN_A,
     # public notice pages (公示)
     "public.notice": EVERYONE,
     "public.poster": EVERYONE,
@@ -179,6 +184,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "surveys.builder": READ_A,
     "surveys.create": RUN_A,
     "surveys.decide": RUN_A,
+    "surveys.paper_answer": RUN_A,  # a worker enters a signed paper survey
     "surveys.public_needs": EVERYONE,
     "surveys.publish": RUN_A,
     "surveys.remove_question": RUN_A,
@@ -219,6 +225,7 @@ STAGE = {
     "schemes.document": "schemes",
     "schemes.prefer": "schemes",
     "schemes.resident_round": "schemes",
+    "paper.my_ballot": "vote",
     "voting.ballot": "vote",
     "voting.ballot_for": "vote",
     "voting.inspect": "vote",
@@ -241,6 +248,13 @@ STAGED_ROWS = [
 
 #: the round a route's ``round_id`` names, by blueprint: each area works on its own kind of round
 ROUND_OF_BLUEPRINT = {"rounds": 1, "surveys": 1, "schemes": 2, "voting": 3, "experts": 2}
+#: routes of a blueprint that works on several kinds of round: the round each one works on
+ROUND_OF_ENDPOINT = {
+    "paper.survey_sheets": 1,
+    "paper.my_survey": 1,
+    "paper.ballot_sheets": 3,
+    "paper.my_ballot": 3,
+}
 
 #: URL parameters named alike on several routes but meaning different things: (endpoint, name) -> world id
 PARAMETERS = {
@@ -345,7 +359,7 @@ def url_for_rule(app: Flask, rule: Rule, world: World) -> tuple[str, list[str]]:
         elif name == "compound_id":
             values[name] = world.compound
         elif name == "round_id":
-            number = ROUND_OF_BLUEPRINT.get(endpoint.partition(".")[0])
+            number = ROUND_OF_ENDPOINT.get(endpoint) or ROUND_OF_BLUEPRINT.get(endpoint.partition(".")[0])
             assert number is not None, f"{endpoint}: say in ROUND_OF_BLUEPRINT which round it works on"
             values[name] = world.rounds[number]
         elif name == "building_id":

@@ -12,9 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from consult.audit.models import AuditEntry
+from consult.compounds.models import Building
+from consult.compounds.models import Dwelling
+from consult.compounds.models import StairUnit
 from consult.db import utcnow
 from consult.extensions import db
 from consult.residents.models import Invitation
+from consult.roster.parse import parse_roster
+from consult.roster.services import apply_rows
 from consult.rounds.rules import Action
 from consult.rounds.rules import RoundState
 from consult.rounds.rules import TransitionRefused
@@ -309,3 +314,53 @@ def test_counts_of_answer_rows(opened, cards):
     total = db.session.scalar(select(func.count(SurveyAnswer.id)))
     assert total == 4  # two dwellings, two revisions each
     assert len(services.current_answers(opened)) == 2
+
+
+def paper(survey, dwelling, willingness="yes", needs=("B01",), now=None):
+    saved = services.enter_paper_answer(
+        survey, dwelling, AnswerValues(willingness, tuple(needs), (), "", {}), "user:7", now or utcnow()
+    )
+    db.session.commit()
+    return saved
+
+
+def test_a_paper_survey_replaces_the_homes_online_answer_and_is_marked_and_audited(opened, roster, cards):
+    answer(opened, cards, "张伟", willingness="no", needs=("B01",))  # for 101 and 102
+    saved = paper(opened, roster["102"], willingness="yes", needs=("I01",))
+    assert (saved.on_paper, saved.entered_by, saved.revision) == (True, "user:7", 2)
+    assert (saved.owner_id, saved.occupant_id) == (None, None)  # who signed is on the sheet
+    current = {a.dwelling_id: a for a in services.current_answers(opened)}
+    assert current[roster["102"].id].willingness is Willingness.YES
+    assert current[roster["101"].id].willingness is Willingness.NO  # only the sheet's home changes
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "survey.paper_entered")).one()
+    assert entry.actor == "user:7"
+    assert json.loads(entry.detail)["dwelling"] == roster["102"].id
+    assert "I01" not in entry.detail  # the answer's content is not in the log
+    statuses = {
+        s.dwelling_id: s.by for s in services.household_status(opened, invitation(cards, "张伟"), "en")
+    }
+    assert statuses == {roster["101"].id: "you", roster["102"].id: "paper"}
+
+
+def test_a_paper_survey_follows_the_same_rules_as_an_online_answer(opened, needs_round, roster):
+    with pytest.raises(services.InvalidAnswer):
+        paper(opened, roster["201"], willingness=None)
+    with pytest.raises(services.InvalidAnswer):
+        paper(opened, roster["201"], needs=("B01", "B02", "I01", "I02"))  # more than three
+    db.session.rollback()
+    close_round(needs_round)
+    with pytest.raises(services.SurveyClosed):
+        paper(opened, roster["201"])
+
+
+def test_a_paper_survey_is_for_a_home_of_the_surveys_compound(opened, create_compound):
+    other = create_compound("宽窄小区")
+    apply_rows(
+        other, parse_roster("楼栋,单元,房号,建筑面积,业主姓名\n1,1,101,70.00,周建国\n".encode()), "test"
+    )
+    db.session.commit()
+    elsewhere = db.session.scalars(
+        select(Dwelling).join(StairUnit).join(Building).where(Building.compound_id == other.id)
+    ).one()
+    with pytest.raises(services.SurveyError):
+        paper(opened, elsewhere)
