@@ -32,7 +32,7 @@ from consult.residents.rules import place_label
 from consult.residents.rules import places_label
 
 #: the version of the privacy notice residents acknowledge; a new version asks again
-PRIVACY_NOTICE_VERSION = "2026-11"
+PRIVACY_NOTICE_VERSION = "2026-11-27"  # the retention period and the purge stated
 
 
 def code_key() -> bytes:

@@ -173,6 +173,7 @@ def home() -> Any:
         person=person,
         compound=invitation.compound,
         acknowledged=has_acknowledged_privacy(invitation),
+        retention_days=current_app.config["RETENTION_DAYS"],
         open_now=[(label, url) for label, url, done in links if not done],
         answered=[(label, url) for label, url, done in links if done],
         published=[link for provider in PUBLISHED_LINKS for link in provider(invitation, rounds)],

@@ -191,6 +191,18 @@ def test_privacy_notice_is_acknowledged_once(client, cards):
     assert actions.count("privacy.acknowledged") == 1
 
 
+@pytest.mark.options(RETENTION_DAYS=730)
+def test_the_privacy_notice_states_the_retention_period_and_a_new_notice_is_read_again(client, cards):
+    client.get(f"/r/{cards[('张伟', False)].token}")
+    client.post("/lang/en", data={"next": "/me"})
+    assert "How long: 2 years after the consultation" in client.get("/me").get_data(as_text=True)
+    client.post("/me/privacy")
+    ack = db.session.scalars(select(PrivacyAcknowledgement)).one()
+    ack.notice_version = "2026-11"  # read before the notice said how long data is kept
+    db.session.commit()
+    assert "how we use your information" in client.get("/me").get_data(as_text=True)
+
+
 @pytest.mark.options(RESIDENT_CODE_LIMIT="3 per minute")
 def test_guessing_codes_is_cut_off_per_client(client, cards):
     good = cards[("张伟", False)].code
