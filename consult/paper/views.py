@@ -29,6 +29,7 @@ from consult.scoping import staff_round_or_404
 from consult.surveys import services as surveys
 from consult.surveys.forms import answer_form
 from consult.surveys.models import Survey
+from consult.surveys.views import resident_survey_or_404
 from consult.voting import services as voting
 from consult.voting.forms import ballot_form
 from consult.voting.forms import question_fields
@@ -96,19 +97,7 @@ def survey_sheets(compound_id: int, round_id: int) -> Any:
 @resident_required
 def my_survey(round_id: int) -> Any:
     """The resident's own paper survey: one sheet for each of their homes."""
-    invitation = current_invitation()
-    assert invitation is not None
-    round_ = db.session.get(Round, round_id)
-    if (
-        round_ is None
-        or round_.compound_id != invitation.compound_id
-        or round_.kind is not RoundKind.NEEDS
-        or round_.state is RoundState.DRAFT
-    ):
-        abort(404)
-    survey = surveys.survey_of(round_)
-    if survey is None:
-        abort(404)
+    invitation, round_, survey = resident_survey_or_404(round_id)
     mine = {d.id for d in person_of(invitation).dwellings}
     sheets = services.survey_addressees(round_.compound_id, _locale(), dwelling_ids=mine)
     return _survey_page(round_.compound, round_, survey, sheets, False, None)

@@ -455,7 +455,9 @@ def paper_answer(compound_id: int, round_id: int) -> Any:
 # --- residents
 
 
-def _resident_round(round_id: int) -> tuple[Any, Round, Survey]:
+def resident_survey_or_404(round_id: int) -> tuple[Any, Round, Survey]:
+    """The signed-in resident's card, a survey round of their compound that has opened, and its survey;
+    else 404."""
     invitation = current_invitation()
     assert invitation is not None
     round_ = db.session.get(Round, round_id)
@@ -475,7 +477,7 @@ def _resident_round(round_id: int) -> tuple[Any, Round, Survey]:
 @bp.route("/me/survey/<int:round_id>", methods=["GET", "POST"])
 @resident_required
 def answer(round_id: int) -> Any:
-    invitation, round_, survey = _resident_round(round_id)
+    invitation, round_, survey = resident_survey_or_404(round_id)
     if not has_acknowledged_privacy(invitation):
         flash(_("Please read how we use your information first."), "info")
         return redirect(url_for("residents.home"))
@@ -518,7 +520,7 @@ def answer(round_id: int) -> Any:
 @bp.get("/me/needs/<int:round_id>")
 @resident_required
 def resident_needs(round_id: int) -> Any:
-    _invitation, round_, survey = _resident_round(round_id)
+    _invitation, round_, survey = resident_survey_or_404(round_id)
     if round_.state not in (RoundState.NOTICE, RoundState.DONE):
         abort(404)
     view = needs_view(survey, services.needs_list(survey), services.willingness_tally(survey), _locale())
