@@ -85,6 +85,7 @@ def assert_ballots_are_append_only(url: str) -> None:
                 text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ballot'")
             )
             assert sorted(found.scalars()) == sorted(SQLITE_TRIGGERS)
+    engine.dispose()
 
 
 def assert_records_are_frozen(url: str) -> None:
