@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from fractions import Fraction
@@ -77,21 +76,6 @@ def eligible_dwelling(dwelling_id: Any) -> Any:
     return or_(Dwelling.owner_id.is_not(None), has_occupant)
 
 
-def eligible_counts(compound_ids: Iterable[int]) -> dict[int, int]:
-    """Dwellings someone can answer for, per compound, in one query."""
-    ids = sorted(set(compound_ids))
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Building.compound_id, func.count(Dwelling.id))
-        .join(StairUnit, StairUnit.building_id == Building.id)
-        .join(Dwelling, Dwelling.unit_id == StairUnit.id)
-        .where(Building.compound_id.in_(ids), eligible_dwelling(Dwelling.id))
-        .group_by(Building.compound_id)
-    ).all()
-    return {cid: 0 for cid in ids} | dict(rows)  # type: ignore[arg-type]
-
-
 def _answered_counts(query: Select[Any]) -> dict[int, int]:
     """Count the answered dwellings of each round that are eligible and belong to its compound."""
     answers = query.subquery()
@@ -112,14 +96,17 @@ def participation_of(
 ) -> dict[int, tuple[int, int]]:
     """(answered, eligible) of each round, given as (round id, compound id, kind).
 
-    One query for eligibility (none when ``eligible``, each compound's count, is at hand) and one per
-    kind of round, whatever the number of rounds, while every kind's engine hook has a bulk twin; a hook
-    without one is asked round by round through the engine.
+    One query for eligibility (``roster_figures``; none when ``eligible``, each compound's count, is at
+    hand) and one per kind of round, whatever the number of rounds, while every kind's engine hook has a
+    bulk twin; a hook without one is asked round by round through the engine.
     """
     if not rounds:
         return {}
     if eligible is None:
-        eligible = eligible_counts(cid for __, cid, __kind in rounds)
+        from consult.district.services import roster_figures  # the district's roster, counted once
+
+        figures = roster_figures(sorted({cid for __, cid, __kind in rounds}))
+        eligible = {cid: f.eligible for cid, f in figures.items()}
     answered: dict[int, int] = {}
     by_kind: dict[RoundKind, list[int]] = defaultdict(list)
     for round_id, __, kind in rounds:
