@@ -71,6 +71,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     import consult.models  # noqa: F401  every model is known to the metadata
+    from consult.compounds.versions import watch_changes
+
+    watch_changes()  # every commit moves the content version of the compounds it changed
     from consult.auth.services import load_user
 
     login_manager.user_loader(load_user)

@@ -22,6 +22,8 @@ API_LIMIT           requests per client to the open-data API (default "120 per m
 LOGIN_LIMIT         wrong passwords allowed per client at the staff sign-in (default "10 per 15 minutes")
 RESIDENT_SESSION_HOURS how long a resident stays signed in after scanning a card (default 12)
 RESIDENT_IDLE_MINUTES  a resident's session ends after this long without a request (default 30)
+RESIDENT_PAGE_CACHE    resident home pages each worker process keeps as rendered (default 2000; 0: none)
+RESIDENT_PAGE_SECONDS  longest a kept page is served again (default 300)
 DATA_KEY            key (32 bytes, base64) that encrypts phone numbers and e-mails at rest (default:
                     derived from SECRET_KEY; changing it makes stored contact details unreadable)
 CODE_KEY            key of the invitation codes' hashes (default: derived from SECRET_KEY; changing it
@@ -44,6 +46,7 @@ RETENTION_DAYS          days after a compound's consultation ended before ``flas
 """
 
 import os
+from datetime import timedelta
 
 
 def database_url(raw: str | None) -> str:
@@ -73,6 +76,8 @@ class Config:
     RESIDENT_COMPOUND_LIMIT = os.environ.get("RESIDENT_COMPOUND_LIMIT", "60 per hour")
     RESIDENT_SESSION_HOURS = int(os.environ.get("RESIDENT_SESSION_HOURS", "12"))
     RESIDENT_IDLE_MINUTES = int(os.environ.get("RESIDENT_IDLE_MINUTES", "30"))
+    RESIDENT_PAGE_CACHE = int(os.environ.get("RESIDENT_PAGE_CACHE", "2000"))
+    RESIDENT_PAGE_SECONDS = int(os.environ.get("RESIDENT_PAGE_SECONDS", "300"))
     CODE_KEY = os.environ.get("CODE_KEY", "")
     DATA_KEY = os.environ.get("DATA_KEY", "")
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
@@ -99,5 +104,9 @@ class Config:
     API_LIMIT = os.environ.get("API_LIMIT", "120 per minute")
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "10 per 15 minutes")
     SESSION_COOKIE_HTTPONLY = True
+    #: the cookie is written when the session changes (a resident's last request is noted once a minute),
+    #: not again with every page; it lasts as long as a resident's session may
+    SESSION_REFRESH_EACH_REQUEST = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("RESIDENT_SESSION_HOURS", "12")))
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None

@@ -86,6 +86,8 @@ class Compound(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: when ``flask purge`` removed its residents' personal data (retention period over); None before
     purged_at: Mapped[datetime | None]
+    #: grows with every committed change its residents' pages may show (``compounds.versions``)
+    content_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     street: Mapped[Street] = relationship(back_populates="compounds")
     cluster: Mapped[Cluster | None] = relationship(back_populates="compounds")

@@ -130,6 +130,7 @@ def issue_cards(people: list[Person], compound: Compound, actor: str, now: datet
                 update(Invitation)
                 .where(column.in_(ids), Invitation.revoked_at.is_(None))
                 .values(revoked_at=now, revoked_reason=RevokeReason.REPRINTED)
+                .execution_options(compound_id=compound.id)
             )
     key = code_key()
     cards = []

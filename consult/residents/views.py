@@ -33,6 +33,8 @@ from consult.residents.forms import CardSheetForm
 from consult.residents.forms import CodeForm
 from consult.residents.models import Invitation
 from consult.residents.models import RevokeReason
+from consult.residents.page_cache import keep_until
+from consult.residents.page_cache import kept_page
 from consult.residents.rules import looks_like_token
 from consult.residents.rules import read_code
 from consult.residents.services import IssuedCard
@@ -46,6 +48,7 @@ from consult.residents.services import issue_cards
 from consult.residents.services import mark_used
 from consult.residents.services import person_of
 from consult.residents.services import revoke
+from consult.rounds.rules import next_turn
 from consult.rounds.services import compound_rounds
 from consult.safety import local_target
 from consult.schemes.services import my_answers
@@ -160,12 +163,14 @@ def enter_code_for(compound_id: int) -> Any:
 
 @bp.get("/me")
 @resident_required
+@kept_page
 def home() -> Any:
     invitation = current_invitation()
     assert invitation is not None
     person = person_of(invitation)
     now = utcnow()
     rounds = compound_rounds(invitation.compound_id)
+    keep_until(next_turn(rounds, now))
     links = [link for provider in RESIDENT_LINKS for link in provider(invitation, now, rounds)]
     return render_template(
         "residents/home.html",

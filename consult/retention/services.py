@@ -181,7 +181,11 @@ def purge_compound(compound: Compound, ended_at: datetime, actor: str, now: date
     result.invitations = (
         db.session.scalar(select(func.count(Invitation.id)).where(Invitation.compound_id == compound.id)) or 0
     )
-    db.session.execute(delete(Invitation).where(Invitation.compound_id == compound.id))
+    db.session.execute(
+        delete(Invitation)
+        .where(Invitation.compound_id == compound.id)
+        .execution_options(compound_id=compound.id)
+    )
     if addresses:
         result.outbox = (
             db.session.scalar(

@@ -474,7 +474,11 @@ def apply_rows(
     session.flush()
 
     if diff.occupant_deletes:
-        session.execute(delete(Occupant).where(Occupant.id.in_(diff.occupant_deletes)))
+        session.execute(
+            delete(Occupant)
+            .where(Occupant.id.in_(diff.occupant_deletes))
+            .execution_options(compound_id=compound.id)
+        )
     for occupant, row in diff.occupant_updates:
         occupant.phone, occupant.email, occupant.locale = row.phone, row.email, row.locale
     session.add_all(
@@ -490,7 +494,9 @@ def apply_rows(
         ]
     )
     if diff.owner_deletes:
-        session.execute(delete(Owner).where(Owner.id.in_(diff.owner_deletes)))
+        session.execute(
+            delete(Owner).where(Owner.id.in_(diff.owner_deletes)).execution_options(compound_id=compound.id)
+        )
     session.flush()
 
     detail: dict[str, Any] = diff.plan.to_dict()

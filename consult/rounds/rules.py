@@ -10,6 +10,7 @@ open) with a new closing time.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -146,6 +147,12 @@ def _reopen(facts: RoundFacts, now: datetime, reason: str, until: datetime | Non
     if until is None or until <= now:
         raise TransitionRefused(_l("A reopened round needs a closing time in the future."))
     return Outcome(RoundState.OPEN, closes_at=until)
+
+
+def next_turn(rounds: Iterable[Any], now: datetime) -> datetime | None:
+    """The next moment after ``now`` when one of these rounds opens or closes by the clock alone."""
+    moments = [t for r in rounds for t in (r.opens_at, r.closes_at) if t is not None and t > now]
+    return min(moments, default=None)
 
 
 def is_open_for_input(

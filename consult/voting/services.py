@@ -153,7 +153,7 @@ def _lock_owner(owner_id: int) -> None:
             update(Owner)
             .where(Owner.id == owner_id)
             .values(locale=Owner.locale)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, compound_id=None)  # takes a lock, changes nothing
         )
 
 
@@ -563,9 +563,9 @@ def _record_acts(
             update(Ballot)
             .where(Ballot.id.in_(replaced), Ballot.active.is_(True))
             .values(active=False)
-            .execution_options(synchronize_session="evaluate")
+            .execution_options(synchronize_session="evaluate", compound_id=round_.compound_id)
         )
-    db.session.execute(insert(Ballot), rows)
+    db.session.execute(insert(Ballot).execution_options(compound_id=round_.compound_id), rows)
     counted = sum(1 for row in rows if row["active"])
     return counted
 

@@ -171,7 +171,10 @@ def test_resident_session_has_an_absolute_lifetime(client, cards):
     assert not session_valid(now, now + timedelta(hours=12), timedelta(hours=12))
     client.get(f"/r/{cards[('张伟', False)].token}")
     with client.session_transaction() as session:
-        session["resident"]["since"] = (datetime.now(UTC) - timedelta(hours=13)).isoformat()
+        session["resident"] = {
+            **session["resident"],
+            "since": (datetime.now(UTC) - timedelta(hours=13)).isoformat(),
+        }
     assert client.get("/me").status_code == 302
 
 
@@ -414,11 +417,17 @@ def test_leave_is_offered_on_every_resident_page(client, cards, compound):
 def test_an_idle_resident_session_ends(app, client, cards):
     client.get(f"/r/{cards[('张伟', False)].token}")
     with client.session_transaction() as session:
-        session["resident"]["seen"] = (datetime.now(UTC) - timedelta(minutes=20)).isoformat()
+        session["resident"] = {
+            **session["resident"],
+            "seen": (datetime.now(UTC) - timedelta(minutes=20)).isoformat(),
+        }
     assert client.get("/me").status_code == 200  # and the request counts as activity
     with client.session_transaction() as session:
         assert datetime.fromisoformat(session["resident"]["seen"]) > datetime.now(UTC) - timedelta(minutes=1)
-        session["resident"]["seen"] = (datetime.now(UTC) - timedelta(minutes=31)).isoformat()
+        session["resident"] = {
+            **session["resident"],
+            "seen": (datetime.now(UTC) - timedelta(minutes=31)).isoformat(),
+        }
     assert client.get("/me").status_code == 302
     assert app.config["RESIDENT_IDLE_MINUTES"] == 30
 

@@ -1,0 +1,169 @@
+"""The content version of a compound (内容版本): a number that grows with every committed change to what
+its residents can be shown, so that a page rendered for one version can be kept until the next.
+
+Every flush of the ORM is watched: each row added, changed or deleted is traced to its compound (its own
+``compound_id``, its round's compound, or its parent row's, following foreign keys). Just before the
+transaction commits, one statement adds one to ``compound.content_version`` of each compound touched, in
+the same transaction: the change and its new version are committed together or not at all.
+
+Bulk statements (``update()``, ``delete()``, ``insert()`` run through the session) name the compound they
+touch with ``.execution_options(compound_id=…)``; one that does not counts as touching every compound. A
+table listed in ``NOT_SHOWN`` (the audit log, the outbox, staff accounts) changes no version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy import event
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import object_mapper
+from sqlalchemy.orm.util import identity_key
+
+#: tables whose rows no resident or public page shows
+NOT_SHOWN = frozenset({"audit_entry", "outbox_message", "user_account", "notify_unsubscribe"})
+#: tables above the compound: a change there may show on every compound's pages
+ABOVE = frozenset({"district", "street", "cluster"})
+#: the execution option naming the compound of a bulk statement (None: no resident-visible change)
+OPTION = "compound_id"
+EVERY = "every"
+_TOUCHED = "touched_compounds"
+
+_LOOKED_UP = "compound_of_row"
+_UNKNOWN = object()
+
+
+def compound_table() -> Table:
+    from consult.compounds.models import Compound
+
+    return Compound.__table__  # type: ignore[return-value]
+
+
+def _parent_key(table: Table) -> tuple[str, str] | None:
+    """The column leading towards the compound, and the table it points at."""
+    if "compound_id" in table.c:
+        return "compound_id", "compound"
+    if "round_id" in table.c:
+        return "round_id", "round"
+    for column in table.c:
+        for fk in column.foreign_keys:
+            target = fk.column.table
+            if target.name not in NOT_SHOWN and target.name != table.name:
+                return column.name, target.name
+    return None
+
+
+def _loaded(session: Session, table_name: str, row_id: int, column: str) -> Any:
+    """``column`` of a row the session holds already, or ``_UNKNOWN``."""
+    cls = _classes().get(table_name)
+    obj = None if cls is None else session.identity_map.get(identity_key(cls, row_id))
+    if obj is not None and column in obj.__dict__:
+        return obj.__dict__[column]
+    return _UNKNOWN
+
+
+@cache
+def _classes() -> dict[str, type]:
+    from consult.extensions import db
+
+    return {m.local_table.name: m.class_ for m in db.Model.registry.mappers}
+
+
+def _row_compound(session: Session, table_name: str, row_id: int, depth: int = 0) -> int | str | None:
+    """The compound of one stored row, by walking its foreign keys (remembered for the transaction)."""
+    if table_name == "compound":
+        return row_id
+    if table_name in ABOVE:
+        return EVERY
+    looked_up = session.info.setdefault(_LOOKED_UP, {})
+    key = (table_name, row_id)
+    if key not in looked_up:
+        table = compound_table().metadata.tables[table_name]
+        step = _parent_key(table)
+        if step is None or depth > 8:
+            return EVERY
+        column, parent = step
+        parent_id = _loaded(session, table_name, row_id, column)
+        if parent_id is _UNKNOWN:
+            parent_id = (
+                session.connection().execute(select(table.c[column]).where(table.c.id == row_id)).scalar()
+            )
+        looked_up[key] = None if parent_id is None else _row_compound(session, parent, parent_id, depth + 1)
+    return looked_up[key]
+
+
+def compound_of(session: Session, obj: Any) -> int | str | None:
+    """The compound whose pages a change to ``obj`` may alter: its id, None for none, EVERY when it may
+    be any."""
+    table: Table = object_mapper(obj).local_table  # type: ignore[assignment]
+    if table.name in NOT_SHOWN:
+        return None
+    if table.name == "compound":
+        return obj.id
+    if table.name in ABOVE:
+        return EVERY
+    step = _parent_key(table)
+    if step is None:
+        return EVERY
+    column, parent = step
+    value = getattr(obj, column, None)
+    if value is None:
+        return None if column in ("compound_id", "round_id") else EVERY
+    return _row_compound(session, parent, value)
+
+
+def touch(session: Session, compounds: Iterable[int | str | None]) -> None:
+    touched = session.info.setdefault(_TOUCHED, set())
+    touched.update(c for c in compounds if c is not None)
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    changed = list(session.new) + list(session.deleted)
+    changed += [obj for obj in session.dirty if session.is_modified(obj, include_collections=False)]
+    touch(session, (compound_of(session, obj) for obj in changed))
+
+
+def _bulk(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    mapper = state.bind_mapper
+    if mapper is not None and mapper.local_table.name in NOT_SHOWN:
+        return
+    options = state.execution_options
+    touch(state.session, [options.get(OPTION, EVERY)])
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()  # the commit's own flush comes after this hook: its changes must be seen here
+    touched = session.info.pop(_TOUCHED, None)
+    session.info.pop(_LOOKED_UP, None)
+    if not touched:
+        return
+    compound = compound_table()
+    bump = update(compound).values(content_version=compound.c.content_version + 1)
+    if EVERY not in touched:
+        bump = bump.where(compound.c.id.in_(sorted(touched)))
+    session.connection().execute(bump)
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_TOUCHED, None)
+    session.info.pop(_LOOKED_UP, None)
+
+
+def watch_changes() -> None:
+    """Listen on every ORM session (called at start-up; again changes nothing)."""
+    for name, listener in (
+        ("after_flush", _after_flush),
+        ("do_orm_execute", _bulk),
+        ("before_commit", _before_commit),
+        ("after_rollback", _forget),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
