@@ -132,6 +132,28 @@ def enqueue(
     Raises ValueError on an unknown kind or a bad context (caller bugs), and InvalidAddress (a ValueError)
     on an implausible address.
     """
+    return _queued(prepare(kind, to_address, locale, context, dedupe_key=dedupe_key, now=now))
+
+
+def _queued(message: OutboxMessage | None) -> OutboxMessage | None:
+    if message is not None and message.id is None:
+        db.session.add(message)
+        db.session.flush()
+    return message
+
+
+def prepare(
+    kind: NoticeKind | str,
+    to_address: str,
+    locale: str | None,
+    context: Mapping[str, Any],
+    *,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    """``enqueue`` without adding the new notice to the session: the caller adds it (and so may render
+    a notice before taking a lock, and queue it inside). A notice already queued under ``dedupe_key`` is
+    returned as it is."""
     kind = NoticeKind(kind)
     address = rules.normalise_address(to_address)
     if not rules.is_plausible_address(address):
@@ -174,8 +196,6 @@ def enqueue(
         next_attempt_at=now,
         created_at=now,
     )
-    db.session.add(message)
-    db.session.flush()
     return message
 
 
@@ -192,10 +212,22 @@ def enqueue_to(
     None when they left no address, or one that cannot be an address (logged: one bad address in a
     roster must not stop the event that notifies everyone else), or unsubscribed.
     """
+    return _queued(prepare_to(recipient, kind, context, dedupe_key=dedupe_key, now=now))
+
+
+def prepare_to(
+    recipient: Recipient,
+    kind: NoticeKind | str,
+    context: Mapping[str, Any],
+    *,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    """``enqueue_to`` without adding the new notice to the session (see ``prepare``)."""
     if not recipient.email or not recipient.email.strip():
         return None
     try:
-        return enqueue(kind, recipient.email, recipient.locale, context, dedupe_key=dedupe_key, now=now)
+        return prepare(kind, recipient.email, recipient.locale, context, dedupe_key=dedupe_key, now=now)
     except InvalidAddress:
         log.warning(
             "no %s notice for %s %s: unusable e-mail address",

@@ -42,10 +42,12 @@ def read_receipt(typed: str) -> str | None:
     return text
 
 
-def issue_receipt(round_: Round, channel: Channel, now: datetime) -> BallotReceipt:
-    """A new receipt of the round (flushes; a clash of codes, once in 10^17, fails the unique index and
-    the caller's retry draws another)."""
-    receipt = BallotReceipt(round_id=round_.id, code=new_receipt_code(), channel=channel, created_at=now)
+def issue_receipt(round_: Round, channel: Channel, now: datetime, code: str | None = None) -> BallotReceipt:
+    """A new receipt of the round, with a new code unless drawn already (flushes; a clash of codes, once
+    in 10^17, fails the unique index and the caller's retry draws another)."""
+    receipt = BallotReceipt(
+        round_id=round_.id, code=code or new_receipt_code(), channel=channel, created_at=now
+    )
     db.session.add(receipt)
     db.session.flush()
     return receipt

@@ -54,10 +54,12 @@ from consult.compounds.models import Dwelling
 from consult.compounds.models import Owner
 from consult.compounds.models import StairUnit
 from consult.db import SQLITE_BUSY_TIMEOUT_MS
+from consult.db import queue_for_writing
 from consult.errors import ConsultError
 from consult.extensions import db
 from consult.notify.emails import site_path
 from consult.notify.services import enqueue_to
+from consult.notify.services import prepare_to
 from consult.residents.models import Invitation
 from consult.rounds.models import Round
 from consult.rounds.models import RoundEvent
@@ -90,6 +92,7 @@ from consult.voting.models import VoteQuestion
 from consult.voting.models import VotingSettings
 from consult.voting.receipts import format_receipt
 from consult.voting.receipts import issue_receipt
+from consult.voting.receipts import new_receipt_code
 from consult.voting.rules import PRESETS
 from consult.voting.rules import ConsentRule
 from consult.voting.rules import owner_areas
@@ -147,6 +150,7 @@ def _lock_owner(owner_id: int) -> None:
     if dialect == "postgresql":
         db.session.execute(select(Owner.id).where(Owner.id == owner_id).with_for_update())
     elif dialect == "sqlite":
+        queue_for_writing(db.session)
         db.session.connection().exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         # the first write begins the transaction and takes the write lock (as BEGIN IMMEDIATE would)
         db.session.execute(
@@ -571,18 +575,18 @@ def _record_acts(
 
 
 def _notify(owner: Owner, round_: Round, receipt: BallotReceipt, now: datetime) -> None:
-    enqueue_to(
-        owner,
-        "vote_received",
-        {
-            "compound": round_.compound.name,
-            "round_number": round_.number,
-            "receipt": format_receipt(receipt.code),
-            "received_at": now,
-            "path": site_path("voting.ballot", round_id=round_.id),
-        },
-        now=now,
-    )
+    enqueue_to(owner, "vote_received", _notice_context(round_, receipt.code, now), now=now)
+
+
+def _notice_context(round_: Round, receipt_code: str, now: datetime) -> dict[str, Any]:
+    """What the "vote received" e-mail says: the compound, the round, the receipt and when."""
+    return {
+        "compound": round_.compound.name,
+        "round_number": round_.number,
+        "receipt": format_receipt(receipt_code),
+        "received_at": now,
+        "path": site_path("voting.ballot", round_id=round_.id),
+    }
 
 
 def proxy_for(round_: Round, owner_id: int, proxy_owner_id: int) -> Proxy | None:
@@ -637,10 +641,12 @@ def cast_online(
     if problems:
         raise InvalidBallot(problems)
     precedence = settings_of(round_.compound_id).precedence
-    # from here on other writers wait: the reads above stay outside that window, the audit entry (whose
-    # chain every writer shares) comes last
+    code = new_receipt_code()
+    notice = prepare_to(owner, "vote_received", _notice_context(round_, code, now), now=now)
+    # from here on other writers wait: the reads and the e-mail above stay outside that window, the audit
+    # entry (whose chain every writer shares) comes last
     _lock_owner(owner.id)
-    receipt = issue_receipt(round_, Channel.ONLINE, now)
+    receipt = issue_receipt(round_, Channel.ONLINE, now, code)
     actor = f"resident:{invitation.id}"
     _record_acts(
         round_,
@@ -654,7 +660,8 @@ def cast_online(
         proxy_id=proxy.id if proxy else None,
         precedence=precedence,
     )
-    _notify(owner, round_, receipt, now)
+    if notice is not None:
+        db.session.add(notice)
     record(
         actor,
         "vote.cast",
