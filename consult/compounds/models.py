@@ -174,6 +174,9 @@ class Owner(db.Model):
     phone: Mapped[str | None] = mapped_column(EncryptedString)  # encrypted at rest
     email: Mapped[str | None] = mapped_column(EncryptedString)
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    #: grows with every committed ballot of this owner, and of owners whose proxy they hold
+    #: (``compounds.versions``)
+    content_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     compound: Mapped[Compound] = relationship(back_populates="owners")
     dwellings: Mapped[list[Dwelling]] = relationship(back_populates="owner")

@@ -1,14 +1,23 @@
-"""The content version of a compound (内容版本): a number that grows with every committed change to what
-its residents can be shown, so that a page rendered for one version can be kept until the next.
+"""Content versions (内容版本): numbers that grow with every committed change to what residents can be
+shown, so that a page rendered for one version can be kept until the next.
+
+- ``compound.content_version`` moves with any change shown to the compound's residents in common.
+- ``owner.content_version`` moves with an owner's own ballots, which show only on that owner's pages and
+  on those of anyone holding a live proxy of theirs (whose versions move too). A ballot does not move its
+  compound's version, so the home pages of a compound stay kept while its vote goes on; the round's
+  closing moves it. A page showing live participation must not be kept by these versions alone.
+- Receipts and cards move nothing (``QUIET``): a receipt shows on the voter's receipt page, and publicly
+  once the round closes; a card's use and sessions concern its holder alone.
 
 Every flush of the ORM is watched: each row added, changed or deleted is traced to its compound (its own
 ``compound_id``, its round's compound, or its parent row's, following foreign keys). Just before the
-transaction commits, one statement adds one to ``compound.content_version`` of each compound touched, in
-the same transaction: the change and its new version are committed together or not at all.
+transaction commits, the versions touched move by one, in the same transaction: the change and its new
+version are committed together or not at all.
 
-Bulk statements (``update()``, ``delete()``, ``insert()`` run through the session) name the compound they
-touch with ``.execution_options(compound_id=…)``; one that does not counts as touching every compound. A
-table listed in ``NOT_SHOWN`` (the audit log, the outbox, staff accounts) changes no version.
+Bulk statements (``update()``, ``delete()``, ``insert()`` run through the session) name what they touch
+with ``.execution_options(compound_id=…)`` or ``.execution_options(owner_id=…)`` (ballots); one that
+names neither counts as touching every compound. A table in ``NOT_SHOWN`` (the audit log, the outbox,
+staff accounts) moves nothing.
 """
 
 from __future__ import annotations
@@ -28,12 +37,21 @@ from sqlalchemy.orm.util import identity_key
 
 #: tables whose rows no resident or public page shows
 NOT_SHOWN = frozenset({"audit_entry", "outbox_message", "user_account", "notify_unsubscribe"})
+#: tables whose rows show on their owner's pages only (and their proxies'), by the column naming the owner
+#: (a row naming no owner, an occupant's privacy acknowledgement, moves the compound's version)
+OWN = {"ballot": "owner_id", "privacy_acknowledgement": "owner_id"}
+#: tables whose rows show only once their round has moved on (which moves the compound's version), or
+#: to the card's holder alone, whose kept pages are keyed by the card and its session (``invitation``:
+#: its use, its session token, its revocation, which ends its sessions)
+QUIET = frozenset({"ballot_receipt", "invitation"})
 #: tables above the compound: a change there may show on every compound's pages
 ABOVE = frozenset({"district", "street", "cluster"})
-#: the execution option naming the compound of a bulk statement (None: no resident-visible change)
+#: the execution options naming the compound or the owner of a bulk statement (None: no visible change)
 OPTION = "compound_id"
+OWNER_OPTION = "owner_id"
 EVERY = "every"
 _TOUCHED = "touched_compounds"
+_OWNERS = "touched_owners"
 
 _LOOKED_UP = "compound_of_row"
 _UNKNOWN = object()
@@ -102,7 +120,10 @@ def compound_of(session: Session, obj: Any) -> int | str | None:
     """The compound whose pages a change to ``obj`` may alter: its id, None for none, EVERY when it may
     be any."""
     table: Table = object_mapper(obj).local_table  # type: ignore[assignment]
-    if table.name in NOT_SHOWN:
+    if table.name in NOT_SHOWN or table.name in QUIET:
+        return None
+    if table.name in OWN and getattr(obj, OWN[table.name]) is not None:
+        touch_owners(session, [getattr(obj, OWN[table.name])])
         return None
     if table.name == "compound":
         return obj.id
@@ -123,6 +144,11 @@ def touch(session: Session, compounds: Iterable[int | str | None]) -> None:
     touched.update(c for c in compounds if c is not None)
 
 
+def touch_owners(session: Session, owners: Iterable[int | None]) -> None:
+    touched = session.info.setdefault(_OWNERS, set())
+    touched.update(o for o in owners if o is not None)
+
+
 def _after_flush(session: Session, _context: Any) -> None:
     changed = list(session.new) + list(session.deleted)
     changed += [obj for obj in session.dirty if session.is_modified(obj, include_collections=False)]
@@ -133,27 +159,41 @@ def _bulk(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     mapper = state.bind_mapper
-    if mapper is not None and mapper.local_table.name in NOT_SHOWN:
+    if mapper is not None and mapper.local_table.name in NOT_SHOWN | QUIET:
         return
     options = state.execution_options
-    touch(state.session, [options.get(OPTION, EVERY)])
+    if OWNER_OPTION in options:
+        touch_owners(state.session, [options[OWNER_OPTION]])
+    else:
+        touch(state.session, [options.get(OPTION, EVERY)])
 
 
 def _before_commit(session: Session) -> None:
     session.flush()  # the commit's own flush comes after this hook: its changes must be seen here
     touched = session.info.pop(_TOUCHED, None)
+    owners = session.info.pop(_OWNERS, None)
     session.info.pop(_LOOKED_UP, None)
-    if not touched:
-        return
-    compound = compound_table()
-    bump = update(compound).values(content_version=compound.c.content_version + 1)
-    if EVERY not in touched:
-        bump = bump.where(compound.c.id.in_(sorted(touched)))
-    session.connection().execute(bump)
+    if touched:
+        compound = compound_table()
+        bump = update(compound).values(content_version=compound.c.content_version + 1)
+        if EVERY not in touched:
+            bump = bump.where(compound.c.id.in_(sorted(touched)))
+        session.connection().execute(bump)
+    if owners:
+        owner, proxy = (compound_table().metadata.tables[name] for name in ("owner", "vote_proxy"))
+        holders = select(proxy.c.proxy_owner_id).where(
+            proxy.c.owner_id.in_(sorted(owners)), proxy.c.revoked_at.is_(None)
+        )
+        session.connection().execute(
+            update(owner)
+            .where(owner.c.id.in_(sorted(owners)) | owner.c.id.in_(holders))
+            .values(content_version=owner.c.content_version + 1)
+        )
 
 
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_TOUCHED, None)
+    session.info.pop(_OWNERS, None)
     session.info.pop(_LOOKED_UP, None)
 
 

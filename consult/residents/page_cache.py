@@ -4,8 +4,8 @@ A kept page is served again only while everything it was made from still holds:
 
 - the same card, signed-in session and form token (the page's forms carry that token), language, type
   size and address;
-- the same content version of the compound (``compounds.versions``): any committed change that a
-  resident's page may show moves it, in the transaction of the change;
+- the same content versions of the compound and of the card's owner (``compounds.versions``): any
+  committed change that a resident's page may show moves one of them, in the transaction of the change;
 - the clock has not passed the page's next turning point (a round opening or closing, given by the view
   with ``keep_until``), nor ``RESIDENT_PAGE_SECONDS`` since it was made.
 
@@ -94,6 +94,7 @@ def _key() -> Key | None:
         data.get("token"),
         form_token,
         invitation.compound.content_version,
+        invitation.owner.content_version if invitation.owner is not None else None,
         str(get_locale()),
         bool(session.get("large_type")),
     )

@@ -567,9 +567,9 @@ def _record_acts(
             update(Ballot)
             .where(Ballot.id.in_(replaced), Ballot.active.is_(True))
             .values(active=False)
-            .execution_options(synchronize_session="evaluate", compound_id=round_.compound_id)
+            .execution_options(synchronize_session="evaluate", owner_id=owner_id)
         )
-    db.session.execute(insert(Ballot).execution_options(compound_id=round_.compound_id), rows)
+    db.session.execute(insert(Ballot).execution_options(owner_id=owner_id), rows)
     counted = sum(1 for row in rows if row["active"])
     return counted
 

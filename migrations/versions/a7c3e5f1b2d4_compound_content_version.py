@@ -1,4 +1,5 @@
-"""compound content version: grows with every committed change its residents' pages may show
+"""content versions: a compound's grows with every committed change its residents' pages may show, an
+owner's with their ballots
 
 Revision ID: a7c3e5f1b2d4
 Revises: 5d5e365bf327
@@ -19,8 +20,12 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('compound', schema=None) as batch_op:
         batch_op.add_column(sa.Column('content_version', sa.Integer(), server_default='0', nullable=False))
+    with op.batch_alter_table('owner', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('content_version', sa.Integer(), server_default='0', nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table('owner', schema=None) as batch_op:
+        batch_op.drop_column('content_version')
     with op.batch_alter_table('compound', schema=None) as batch_op:
         batch_op.drop_column('content_version')

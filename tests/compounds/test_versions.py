@@ -107,3 +107,20 @@ def test_a_bulk_statement_naming_no_compound_moves_them_all(two):
     db.session.commit()
     last = versions()
     assert (last["浣花小区"], last["锦里小区"]) == (after["浣花小区"] + 1, after["锦里小区"])
+
+
+def test_a_ballot_moves_its_owner_and_their_proxy_not_the_compound(two):
+    from consult.compounds.models import Owner
+    from consult.compounds.versions import touch_owners
+
+    huanhua, _jinli = two
+    voter = Owner(compound_id=huanhua.id, name="张伟")
+    other = Owner(compound_id=huanhua.id, name="李娜")
+    db.session.add_all([voter, other])
+    db.session.commit()
+    before = versions()
+    touch_owners(db.session, [voter.id])  # what a ballot of the voter does (bulk insert, owner named)
+    db.session.commit()
+    db.session.expire_all()
+    assert (voter.content_version, other.content_version) == (1, 0)
+    assert versions() == before

@@ -16,6 +16,7 @@ from consult.residents import page_cache
 from consult.residents import views as resident_views
 from consult.voting import services
 from tests.district.conftest import count_queries  # noqa: F401  the fixture
+from tests.voting.conftest import jpeg_with_exif
 from tests.voting.conftest import open_round
 
 OPEN_NOW = ("Open for you now", "Vote on the renovation plan (round 3)")
@@ -125,3 +126,50 @@ def test_off_when_the_size_is_zero(app, client, resident, opened):
     resident("张伟", "en")
     client.get("/me")
     assert "resident_pages" not in app.extensions
+
+
+def vote_as(client, round_, owner, path: str = "") -> None:
+    choices = {
+        f"q{q.id}": ("yes" if q.kind.value == "yes_no" else "company")
+        for q in services.owner_questions(round_, owner.id)
+    }
+    response = client.post(f"/me/vote/{round_.id}{path}", data=choices)
+    assert response.status_code == 302
+    assert "/receipt/" in response.headers["Location"]  # the vote was saved
+
+
+def test_another_owners_vote_keeps_the_page(app, client, resident, opened, owners, cards, count_queries):  # noqa: F811
+    resident("张伟", "en")
+    client.get("/me")
+    first = client.get("/me").get_data(as_text=True)
+    neighbour = app.test_client()
+    neighbour.get(f"/r/{cards['李娜'].token}")
+    neighbour.post("/me/privacy")
+    vote_as(neighbour, opened, owners["李娜"])
+    db.session.expunge_all()
+    count_queries.reset()
+    assert client.get("/me").get_data(as_text=True) == first
+    assert count_queries.count == 1
+
+
+def test_the_proxy_holders_page_follows_the_owner_who_gave_the_authority(
+    app, client, resident, opened, owners, cards
+):
+    services.record_proxy(
+        opened,
+        owners["李娜"],
+        proxy_owner=owners["张伟"],
+        proxy_name="",
+        photo=jpeg_with_exif(),
+        actor="u",
+        now=opened.opens_at,
+    )
+    db.session.commit()
+    resident("张伟", "en")
+    client.get("/me")
+    assert "李*" in open_section(client.get("/me").get_data(as_text=True))
+    principal = app.test_client()
+    principal.get(f"/r/{cards['李娜'].token}")
+    principal.post("/me/privacy")
+    vote_as(principal, opened, owners["李娜"])  # she votes herself: her proxy's page shows it done
+    assert "李*" not in open_section(client.get("/me").get_data(as_text=True))
