@@ -30,8 +30,8 @@ from flask import session
 from flask_babel import get_locale
 
 from consult.db import utcnow
-from consult.residents.access import SESSION_KEY
-from consult.residents.access import current_invitation
+from consult.residents.access import SignedInCard
+from consult.residents.access import signed_in_card
 
 Key = tuple[Any, ...]
 
@@ -82,26 +82,25 @@ def keep_until(moment: datetime | None) -> None:
         g.page_until = moment
 
 
-def _key() -> Key | None:
-    invitation = current_invitation()
-    data = session.get(SESSION_KEY)
+def _key(card: SignedInCard | None) -> Key | None:
     form_token = session.get("csrf_token")
-    if invitation is None or not isinstance(data, dict) or not form_token:
+    if card is None or not form_token:
         return None
     return (
         request.full_path,
-        invitation.id,
-        data.get("token"),
+        card.invitation_id,
+        card.session_token,
         form_token,
-        invitation.compound.content_version,
-        invitation.owner.content_version if invitation.owner is not None else None,
+        card.compound_version,
+        card.owner_version,
         str(get_locale()),
         bool(session.get("large_type")),
     )
 
 
 def kept_page(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Serve this resident page (a GET that returns its HTML) as kept, or make it and keep it."""
+    """Serve this resident page (a GET that returns its HTML) as kept, or make it and keep it. Checks the
+    card itself, in one light query: put it outside ``resident_required``, which a kept page skips."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -109,13 +108,14 @@ def kept_page(view: Callable[..., Any]) -> Callable[..., Any]:
         if cache is None or "_flashes" in session:
             return view(*args, **kwargs)
         now = utcnow()
-        key = _key()
+        card = signed_in_card()  # the versions are read before anything the page is made from
+        key = _key(card)
         if key is not None:
             page = cache.get(key, now)
             if page is not None:
                 return page
         page = view(*args, **kwargs)
-        key = key or _key()  # a first page makes the session's form token
+        key = key or _key(card)  # a first page makes the session's form token
         if isinstance(page, str) and key is not None and "_flashes" not in session:
             until = now + timedelta(seconds=current_app.config["RESIDENT_PAGE_SECONDS"])
             cache.put(key, page, min(until, g.get("page_until", until)))

@@ -162,8 +162,8 @@ def enter_code_for(compound_id: int) -> Any:
 
 
 @bp.get("/me")
-@resident_required
 @kept_page
+@resident_required
 def home() -> Any:
     invitation = current_invitation()
     assert invitation is not None
