@@ -31,6 +31,8 @@ from sqlalchemy import event
 
 from consult import create_app
 from consult.extensions import db
+from consult.voting import services as voting_services
+from consult.voting import views as voting_views
 from consult.voting.services import register_with_engine
 
 
@@ -102,13 +104,56 @@ def main() -> None:
     rows = {
         "bare Flask view": cost(lambda i: bare_client.get("/hello"), args.requests, [0]),
         "code form (GET /code)": cost(get("/code"), args.requests, statements),
-        "resident home (GET /me)": cost(get("/me"), args.requests, statements),
-        "whole ballot (POST /me/vote)": cost(vote, args.requests, statements),
+        "resident home, kept (GET /me)": cost(get("/me"), args.requests, statements),
     }
+    app.config["RESIDENT_PAGE_CACHE"] = 0
+    app.extensions.pop("resident_pages", None)
+    rows["resident home, rendered"] = cost(get("/me"), args.requests, statements)
+    phases = BallotPhases()
+    rows["whole ballot (POST /me/vote)"] = cost(vote, args.requests, statements)
     print(f"database: {url.split('@')[-1]}; {args.requests} requests each")
     print(f"{'request':<30} {'CPU ms':>7} {'SQL':>5}")
     for name, (ms, sql) in rows.items():
         print(f"{name:<30} {ms:>7.2f} {sql:>5.1f}")
+    print("\nwhere a ballot's CPU time goes (ms per ballot; nested steps are part of those above them)")
+    for name, ms in phases.per_request(args.requests + args.requests // 10):
+        print(f"  {name:<40} {ms:>6.2f}")
+
+
+class BallotPhases:
+    """CPU time spent in the steps of a ballot, by wrapping the functions the view and service call."""
+
+    STEPS = (
+        (voting_views, "commit_with_retry", "cast and commit"),
+        (voting_services, "cast_online", "  cast_online"),
+        (voting_services, "_record_acts", "    the ballots (read, replace, insert)"),
+        (voting_services, "record", "    the audit entry"),
+        (voting_services, "prepare_to", "    the receipt e-mail, rendered"),
+        (voting_services, "issue_receipt", "    the receipt"),
+        (voting_services, "_lock_owner", "    the owner's lock"),
+        (voting_services, "settings_of", "    the compound's settings"),
+        (voting_views, "ballot_form", "the form, built and checked"),
+        (voting_services, "owner_questions", "the owner's questions"),
+        (voting_views, "has_acknowledged_privacy", "the privacy notice read?"),
+    )
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        for module, name, label in self.STEPS:
+            setattr(module, name, self._timed(getattr(module, name), label))
+
+    def _timed(self, function: Callable[..., Any], label: str) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.spent[label] = self.spent.get(label, 0.0) + time.process_time() - started
+
+        return timed
+
+    def per_request(self, n: int) -> list[tuple[str, float]]:
+        return [(label, self.spent.get(label, 0.0) / n * 1000) for _m, _n, label in self.STEPS]
 
 
 if __name__ == "__main__":
