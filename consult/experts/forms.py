@@ -7,11 +7,13 @@ from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectChoice
 from wtforms import SelectField
 from wtforms import SelectMultipleField
+from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
@@ -78,8 +80,17 @@ class OpinionForm(FlaskForm):
 
 
 def rubric_form(criteria: Sequence[Criterion], names: dict[int, str]) -> FlaskForm:
+    """Weight, scale and "remove" of each criterion, and one new criterion (used when it is named)."""
+
     class RubricForm(FlaskForm):
-        pass
+        new_name_zh = StringField(_l("New criterion: name in Chinese"), validators=[Length(max=100)])
+        new_name_en = StringField(
+            _l("Name in English (the Chinese name when left empty)"), validators=[Length(max=100)]
+        )
+        new_weight = IntegerField(_l("Weight"), validators=[Optional(), NumberRange(min=1, max=100)])
+        new_scale = IntegerField(
+            _l("Scale (highest score)"), validators=[Optional(), NumberRange(min=1, max=100)], default=10
+        )
 
     for c in criteria:
         setattr(
@@ -100,6 +111,7 @@ def rubric_form(criteria: Sequence[Criterion], names: dict[int, str]) -> FlaskFo
                 default=c.scale,
             ),
         )
+        setattr(RubricForm, f"remove_{c.id}", BooleanField(_l("Remove %(criterion)s", criterion=names[c.id])))
     return RubricForm()
 
 

@@ -7,6 +7,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -61,6 +62,16 @@ def check_rubric(specs: Iterable[CriterionSpec]) -> None:
         raise RubricInvalid("Weights and scales must be positive.")
     if sum(s.weight for s in specs) != 100:
         raise RubricInvalid("Weights must sum to 100.")
+
+
+def with_new_criterion(
+    specs: Sequence[CriterionSpec], name_zh: str, name_en: str, weight: int, scale: int = 10
+) -> list[CriterionSpec]:
+    """The rubric with one more criterion, under the first free key ``criterion1``, ``criterion2``…
+    (its English name is the Chinese one when none is given)."""
+    taken = {spec.key for spec in specs}
+    key = next(f"criterion{n}" for n in range(1, len(taken) + 2) if f"criterion{n}" not in taken)
+    return [*specs, CriterionSpec(key, name_zh, name_en or name_zh, weight, scale)]
 
 
 def value_in_scale(value: int, scale: int) -> bool:

@@ -41,6 +41,7 @@ from consult.experts.models import Score
 from consult.experts.rules import Aggregation
 from consult.experts.rules import CriterionSpec
 from consult.experts.rules import Verdict
+from consult.experts.rules import with_new_criterion
 from consult.experts.services import PanelRefused
 from consult.extensions import db
 from consult.rounds.models import Round
@@ -185,7 +186,16 @@ def rubric(panel_id: int) -> Any:
                 c.key, c.name_zh, c.name_en, form[f"weight_{c.id}"].data, form[f"scale_{c.id}"].data
             )
             for c in panel.criteria
+            if not form[f"remove_{c.id}"].data
         ]
+        name_zh, name_en = (form.new_name_zh.data or "").strip(), (form.new_name_en.data or "").strip()
+        if name_zh and form.new_weight.data:
+            specs = with_new_criterion(
+                specs, name_zh, name_en, form.new_weight.data, form.new_scale.data or 10
+            )
+        elif name_zh or name_en or form.new_weight.data:
+            form.new_name_zh.errors = [_("A new criterion needs its name in Chinese and its weight.")]
+            return render_template("experts/rubric.html", panel=panel, form=form, names=names), 422
         try:
             services.set_rubric(panel, specs, current_user)
         except PanelRefused as refused:

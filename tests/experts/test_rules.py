@@ -14,6 +14,7 @@ from consult.experts.rules import disagrees
 from consult.experts.rules import expert_totals
 from consult.experts.rules import ranking
 from consult.experts.rules import variance
+from consult.experts.rules import with_new_criterion
 
 TWO = (CriterionSpec("safety", "安全", "Safety", 60), CriterionSpec("cost", "造价", "Cost", 40))
 
@@ -139,3 +140,11 @@ def test_spread_leaves_out_conflicts_and_unfinished_sheets() -> None:
     scores = facts(1, "safety", [8, 9]) + facts(1, "cost", [5])  # expert 2 gave no cost
     assert expert_totals(scores, TWO) == {1: {1: Fraction(68)}}
     assert expert_totals(scores, TWO, conflicts=[(1, 1)]) == {}
+
+
+def test_a_new_criterion_takes_the_first_free_key() -> None:
+    first = with_new_criterion(DEFAULT_RUBRIC[:2], "邻里", "", 5)
+    assert first[-1] == CriterionSpec("criterion1", "邻里", "邻里", 5, 10)
+    second = with_new_criterion(first, "绿化", "Greenery", 5, 5)
+    assert second[-1] == CriterionSpec("criterion2", "绿化", "Greenery", 5, 5)
+    assert len(second) == 4

@@ -277,3 +277,42 @@ def test_rubric_weights_and_scales_set_before_scoring(client, auth, scheme_round
     client.post(url, data=form)
     db.session.rollback()
     assert db.session.get(type(panel), panel.id).criteria[0].weight == 30  # frozen
+
+
+def test_rubric_criteria_removed_and_added_in_the_form(client, auth, scheme_round, experts, reviewer) -> None:
+    panel = services.form_panel(scheme_round, experts[0], experts[:2], reviewer)
+    db.session.commit()
+    auth.login(reviewer)
+    url = f"/experts/panels/{panel.id}/rubric"
+    ids = [c.id for c in panel.criteria]
+    form = {f"weight_{cid}": w for cid, w in zip(ids, [40, 30, 10, 10, 5, 5], strict=True)}
+    form.update({f"scale_{cid}": 10 for cid in ids})
+    form.update({f"remove_{ids[4]}": "y", f"remove_{ids[5]}": "y"})  # 10 points freed …
+    form.update(
+        {"new_name_zh": "邻里影响", "new_name_en": "", "new_weight": "10"}
+    )  # … and given to a new one
+    assert client.post(url, data=form).status_code == 302
+    db.session.rollback()
+    panel = db.session.get(type(panel), panel.id)
+    assert [(c.key, c.name_en, c.weight) for c in panel.criteria] == [
+        ("safety", "Safety", 40),
+        ("function", "Function", 30),
+        ("cost", "Cost", 10),
+        ("feasibility", "Feasibility", 10),
+        ("criterion1", "邻里影响", 10),
+    ]
+
+
+def test_rubric_new_criterion_needs_name_and_weight(client, auth, scheme_round, experts, reviewer) -> None:
+    panel = services.form_panel(scheme_round, experts[0], experts[:2], reviewer)
+    db.session.commit()
+    auth.login(reviewer)
+    url = f"/experts/panels/{panel.id}/rubric"
+    form = {f"weight_{c.id}": c.weight for c in panel.criteria}
+    form.update({f"scale_{c.id}": c.scale for c in panel.criteria})
+    form["new_name_en"] = "Neighbours"
+    response = client.post(url, data=form, headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert "A new criterion needs its name in Chinese and its weight." in response.get_data(as_text=True)
+    db.session.rollback()
+    assert len(db.session.get(type(panel), panel.id).criteria) == 6
