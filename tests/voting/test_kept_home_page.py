@@ -14,6 +14,8 @@ import pytest
 from consult.extensions import db
 from consult.residents import page_cache
 from consult.residents import views as resident_views
+from consult.residents.models import RevokeReason
+from consult.residents.services import revoke
 from consult.voting import services
 from tests.district.conftest import count_queries  # noqa: F401  the fixture
 from tests.voting.conftest import jpeg_with_exif
@@ -173,3 +175,25 @@ def test_the_proxy_holders_page_follows_the_owner_who_gave_the_authority(
     principal.post("/me/privacy")
     vote_as(principal, opened, owners["李娜"])  # she votes herself: her proxy's page shows it done
     assert "李*" not in open_section(client.get("/me").get_data(as_text=True))
+
+
+def test_a_kept_page_is_not_served_once_the_card_has_left(client, resident, opened):
+    resident("张伟", "en")
+    client.get("/me")
+    assert client.get("/me").status_code == 200  # kept now
+    copied = client.get_cookie("session")
+    assert copied is not None
+    client.post("/me/leave")
+    client.set_cookie("session", copied.value)  # the same cookie, replayed
+    response = client.get("/me")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/code")
+
+
+def test_a_kept_page_is_not_served_once_the_card_is_revoked(client, resident, opened, cards):
+    invitation = resident("张伟", "en")
+    client.get("/me")
+    assert client.get("/me").status_code == 200
+    revoke(invitation, RevokeReason.LOST, "worker", datetime.now(UTC))
+    db.session.commit()
+    assert client.get("/me").status_code == 302
