@@ -3,7 +3,7 @@
 A kept page is served again only while everything it was made from still holds:
 
 - the same card, signed-in session and form token (the page's forms carry that token), language, type
-  size and address;
+  size and address (one without a query string);
 - the same content versions of the compound and of the card's owner (``compounds.versions``): any
   committed change that a resident's page may show moves one of them, in the transaction of the change;
 - the clock has not passed the page's next turning point (a round opening or closing, given by the view
@@ -87,7 +87,7 @@ def _key(card: SignedInCard | None) -> Key | None:
     if card is None or not form_token:
         return None
     return (
-        request.full_path,
+        request.path,
         card.invitation_id,
         card.session_token,
         form_token,
@@ -105,8 +105,8 @@ def kept_page(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         cache = pages()
-        if cache is None or "_flashes" in session:
-            return view(*args, **kwargs)
+        if cache is None or "_flashes" in session or request.query_string:
+            return view(*args, **kwargs)  # an address with a query is not kept: none can fill the cache
         now = utcnow()
         card = signed_in_card()  # the versions are read before anything the page is made from
         key = _key(card)

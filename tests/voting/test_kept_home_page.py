@@ -197,3 +197,12 @@ def test_a_kept_page_is_not_served_once_the_card_is_revoked(client, resident, op
     revoke(invitation, RevokeReason.LOST, "worker", datetime.now(UTC))
     db.session.commit()
     assert client.get("/me").status_code == 302
+
+
+def test_an_address_with_a_query_is_not_kept(app, client, resident, opened):
+    resident("张伟", "en")
+    client.get("/me")  # with a message
+    client.get("/me")  # kept
+    for n in range(3):
+        assert client.get(f"/me?n={n}").status_code == 200
+    assert len(app.extensions["resident_pages"]) == 1  # /me alone
