@@ -63,18 +63,31 @@ def compound_table() -> Table:
     return Compound.__table__  # type: ignore[return-value]
 
 
-def _parent_key(table: Table) -> tuple[str, str] | None:
-    """The column leading towards the compound, and the table it points at."""
+def _parent_keys(table: Table) -> list[tuple[str, str]]:
+    """The columns leading towards the compound, with the tables they point at, the surest first: its
+    ``compound_id``, its ``round_id``, then its other foreign keys in order (the first that is set is
+    followed)."""
+    steps = []
     if "compound_id" in table.c:
-        return "compound_id", "compound"
+        steps.append(("compound_id", "compound"))
     if "round_id" in table.c:
-        return "round_id", "round"
+        steps.append(("round_id", "round"))
     for column in table.c:
         for fk in column.foreign_keys:
             target = fk.column.table
-            if target.name not in NOT_SHOWN and target.name != table.name:
-                return column.name, target.name
-    return None
+            if target.name not in NOT_SHOWN and target.name != table.name and column.name not in dict(steps):
+                steps.append((column.name, target.name))
+    return steps
+
+
+def _follow(
+    session: Session, values: dict[str, Any], steps: list[tuple[str, str]], depth: int
+) -> int | str | None:
+    """The compound reached by the first step whose column is set; EVERY when none is."""
+    for column, parent in steps:
+        if values.get(column) is not None:
+            return _row_compound(session, parent, values[column], depth + 1)
+    return EVERY
 
 
 def _loaded(session: Session, table_name: str, row_id: int, column: str) -> Any:
@@ -103,16 +116,17 @@ def _row_compound(session: Session, table_name: str, row_id: int, depth: int = 0
     key = (table_name, row_id)
     if key not in looked_up:
         table = compound_table().metadata.tables[table_name]
-        step = _parent_key(table)
-        if step is None or depth > 8:
+        steps = _parent_keys(table)
+        if not steps or depth > 8:
             return EVERY
-        column, parent = step
-        parent_id = _loaded(session, table_name, row_id, column)
-        if parent_id is _UNKNOWN:
-            parent_id = (
-                session.connection().execute(select(table.c[column]).where(table.c.id == row_id)).scalar()
-            )
-        looked_up[key] = None if parent_id is None else _row_compound(session, parent, parent_id, depth + 1)
+        values = {column: _loaded(session, table_name, row_id, column) for column, _parent in steps}
+        if any(value is _UNKNOWN for value in values.values()):
+            columns = [table.c[column] for column, _parent in steps]
+            row = session.connection().execute(select(*columns).where(table.c.id == row_id)).first()
+            if row is None:  # gone already (deleted in this flush): its compound cannot be told
+                return EVERY
+            values = dict(zip([column for column, _parent in steps], row, strict=True))
+        looked_up[key] = _follow(session, values, steps, depth)
     return looked_up[key]
 
 
@@ -129,14 +143,10 @@ def compound_of(session: Session, obj: Any) -> int | str | None:
         return obj.id
     if table.name in ABOVE:
         return EVERY
-    step = _parent_key(table)
-    if step is None:
-        return EVERY
-    column, parent = step
-    value = getattr(obj, column, None)
-    if value is None:
-        return None if column in ("compound_id", "round_id") else EVERY
-    return _row_compound(session, parent, value)
+    steps = _parent_keys(table)
+    if "compound_id" in table.c and obj.compound_id is None:
+        return None  # a row of no compound (a district-wide audit entry, say)
+    return _follow(session, {column: getattr(obj, column, None) for column, _parent in steps}, steps, 0)
 
 
 def touch(session: Session, compounds: Iterable[int | str | None]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -13,11 +14,16 @@ from sqlalchemy import update
 from consult.audit.services import record
 from consult.compounds.models import Building
 from consult.compounds.models import Compound
+from consult.compounds.models import Dwelling
+from consult.compounds.models import Occupant
+from consult.compounds.models import Owner
 from consult.compounds.models import StairUnit
 from consult.compounds.versions import ABOVE
 from consult.compounds.versions import NOT_SHOWN
-from consult.compounds.versions import _parent_key
+from consult.compounds.versions import _parent_keys
+from consult.compounds.versions import touch_owners
 from consult.extensions import db
+from consult.residents.models import PrivacyAcknowledgement
 from consult.rounds.models import Round
 from consult.rounds.models import RoundEvent
 from consult.rounds.rules import RoundKind
@@ -40,7 +46,7 @@ def test_every_table_leads_to_its_compound_or_is_listed():
     for table in db.metadata.sorted_tables:
         if table.name in NOT_SHOWN | ABOVE | {"compound", "alembic_version"}:
             continue
-        assert _parent_key(table) is not None, f"{table.name}: no way to its compound"
+        assert _parent_keys(table), f"{table.name}: no way to its compound"
 
 
 def test_a_change_moves_only_its_own_compound(two):
@@ -110,9 +116,6 @@ def test_a_bulk_statement_naming_no_compound_moves_them_all(two):
 
 
 def test_a_ballot_moves_its_owner_and_their_proxy_not_the_compound(two):
-    from consult.compounds.models import Owner
-    from consult.compounds.versions import touch_owners
-
     huanhua, _jinli = two
     voter = Owner(compound_id=huanhua.id, name="张伟")
     other = Owner(compound_id=huanhua.id, name="李娜")
@@ -124,3 +127,26 @@ def test_a_ballot_moves_its_owner_and_their_proxy_not_the_compound(two):
     db.session.expire_all()
     assert (voter.content_version, other.content_version) == (1, 0)
     assert versions() == before
+
+
+def test_an_occupants_acknowledgement_moves_only_their_compound(two):
+    huanhua, _jinli = two
+    building = Building(compound_id=huanhua.id, label="1", sort_key="1")
+    db.session.add(building)
+    db.session.flush()
+    unit = StairUnit(building_id=building.id, label="1", sort_key="1")
+    db.session.add(unit)
+    db.session.flush()
+    dwelling = Dwelling(unit_id=unit.id, room="101", sort_key="101", area=Decimal("60.00"))
+    db.session.add(dwelling)
+    db.session.flush()
+    tenant = Occupant(dwelling_id=dwelling.id, name="王芳")
+    db.session.add(tenant)
+    db.session.commit()
+    tenant_id = tenant.id
+    db.session.expunge_all()  # four steps to the compound, each looked up in the database
+    before = versions()
+    db.session.add(PrivacyAcknowledgement(occupant_id=tenant_id, notice_version="1"))
+    db.session.commit()
+    after = versions()
+    assert (after["浣花小区"], after["锦里小区"]) == (before["浣花小区"] + 1, before["锦里小区"])
