@@ -67,23 +67,25 @@ def _sqlite_setup(dbapi_connection: Any, connection_record: Any) -> None:
 _WRITER_LOCK = "sqlite_writer_lock"
 
 
-def queue_for_writing(session: Session) -> None:
+def queue_for_writing(session: Session) -> bool:
     """SQLite: wait in line for the database's writer lock file before this transaction's first write, so
     that concurrent writers wake the moment the one before them ends instead of polling the busy handler
-    (whose sleeps grow to 100 ms). Held until the transaction ends. No-op on other databases, for an
-    in-memory database, and once the connection is already writing (its order is set)."""
+    (whose sleeps grow to 100 ms). Held until the transaction ends. True when held; False on other
+    databases, for an in-memory database, and once the connection is already writing (its order is
+    set)."""
     if _WRITER_LOCK in session.info:
-        return
+        return True
     bind = session.get_bind()
     database = bind.url.database if bind.dialect.name == "sqlite" else None
     if not database or database == ":memory:" or database.startswith("file:"):
-        return
+        return False
     raw = session.connection().connection.dbapi_connection
     if raw is None or raw.in_transaction:
-        return
+        return False
     fd = os.open(f"{database}-writer", os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)  # a dead holder's lock is released by the kernel
     session.info[_WRITER_LOCK] = fd
+    return True
 
 
 @event.listens_for(Session, "after_transaction_end")

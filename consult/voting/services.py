@@ -150,9 +150,11 @@ def _lock_owner(owner_id: int) -> None:
     if dialect == "postgresql":
         db.session.execute(select(Owner.id).where(Owner.id == owner_id).with_for_update())
     elif dialect == "sqlite":
-        queue_for_writing(db.session)
+        if queue_for_writing(db.session):
+            return  # every ballot and proxy is written under this lock, one transaction after another
+        # in memory, or already writing: the first write begins the transaction and takes the write lock
+        # (as BEGIN IMMEDIATE would)
         db.session.connection().exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        # the first write begins the transaction and takes the write lock (as BEGIN IMMEDIATE would)
         db.session.execute(
             update(Owner)
             .where(Owner.id == owner_id)
