@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from functools import cache
 from functools import wraps
 from typing import Any
 
@@ -21,6 +22,8 @@ from flask import g
 from flask import redirect
 from flask import session
 from flask import url_for
+from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -129,6 +132,19 @@ class SignedInCard:
     owner_version: int | None
 
 
+@cache
+def _card_query() -> Select[Any]:
+    """The card's check and versions, built once (it runs on every kept page)."""
+    return (
+        select(
+            Invitation.revoked_at, Invitation.session_token, Compound.content_version, Owner.content_version
+        )
+        .join(Compound, Invitation.compound_id == Compound.id)
+        .outerjoin(Owner, Invitation.owner_id == Owner.id)
+        .where(Invitation.id == bindparam("invitation_id"))
+    )
+
+
 def signed_in_card() -> SignedInCard | None:
     """``current_invitation``'s check in one light query (no model loaded): the card, when the session
     is valid, with the content versions of its compound and owner. Ends an invalid session."""
@@ -136,20 +152,13 @@ def signed_in_card() -> SignedInCard | None:
     if data is None:
         return None
     now = utcnow()
-    query = (
-        select(
-            Invitation.revoked_at, Invitation.session_token, Compound.content_version, Owner.content_version
-        )
-        .join(Compound, Invitation.compound_id == Compound.id)
-        .outerjoin(Owner, Invitation.owner_id == Owner.id)
-        .where(Invitation.id == data["id"])
-    )
+    given = {"invitation_id": data["id"]}
     if db.engine.dialect.name == "postgresql":
         # one committed read needs no transaction: one round trip to the server instead of three
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            row = connection.execute(query).first()
+            row = connection.execute(_card_query(), given).first()
     else:
-        row = db.session.execute(query).first()
+        row = db.session.execute(_card_query(), given).first()
     if row is None or not _still_valid(data, row[0] is None, row[1], now):
         end_resident_session()
         return None
