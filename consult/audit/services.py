@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy import text
 
@@ -29,11 +31,15 @@ def entry_hash(prev_hash: str, at: str, actor: str, action: str, compound_id: in
 CHAIN_LOCK = 7_310_771
 
 
+@cache
+def _head_query() -> Select[Any]:
+    """Built once: every audited action reads it."""
+    return select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+
+
 def head_hash() -> str:
     """The hash of the latest entry (the genesis value for an empty log)."""
-    return (
-        db.session.scalars(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first() or GENESIS
-    )
+    return db.session.scalars(_head_query()).first() or GENESIS
 
 
 def record(actor: str, action: str, compound_id: int | None = None, **detail: Any) -> AuditEntry:

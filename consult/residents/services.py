@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from flask import current_app
+from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import contains_eager
@@ -207,14 +211,18 @@ def person_of(invitation: Invitation) -> Person:
     return Person(None, invitation.occupant, (invitation.occupant.dwelling,))
 
 
+@cache
+def _acknowledged_query(by_owner: bool) -> Select[Any]:
+    """Built once: every resident page asks."""
+    column = PrivacyAcknowledgement.owner_id if by_owner else PrivacyAcknowledgement.occupant_id
+    return select(PrivacyAcknowledgement.notice_version).where(column == bindparam("person"))
+
+
 def has_acknowledged_privacy(invitation: Invitation) -> bool:
-    column, value = (
-        (PrivacyAcknowledgement.owner_id, invitation.owner_id)
-        if invitation.owner_id is not None
-        else (PrivacyAcknowledgement.occupant_id, invitation.occupant_id)
-    )
-    ack = db.session.scalars(select(PrivacyAcknowledgement).where(column == value)).first()
-    return ack is not None and ack.notice_version == PRIVACY_NOTICE_VERSION
+    by_owner = invitation.owner_id is not None
+    person = invitation.owner_id if by_owner else invitation.occupant_id
+    version = db.session.scalars(_acknowledged_query(by_owner), {"person": person}).first()
+    return version == PRIVACY_NOTICE_VERSION
 
 
 def acknowledge_privacy(invitation: Invitation, now: datetime) -> None:

@@ -32,6 +32,7 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,8 @@ from flask import current_app
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -172,8 +175,13 @@ class Settings:
     proxy_limit: int
 
 
+@cache
+def _settings_query() -> Select[Any]:
+    return select(VotingSettings).where(VotingSettings.compound_id == bindparam("compound_id"))
+
+
 def settings_of(compound_id: int) -> Settings:
-    row = db.session.scalars(select(VotingSettings).where(VotingSettings.compound_id == compound_id)).first()
+    row = db.session.scalars(_settings_query(), {"compound_id": compound_id}).first()
     default_limit = int(current_app.config.get("PROXY_LIMIT", DEFAULT_PROXY_LIMIT))
     if row is None:
         return Settings(Precedence.LATER_SIGNED, default_limit)
@@ -220,12 +228,17 @@ def vote_rounds(compound_id: int) -> list[Round]:
     )
 
 
-def questions_of(round_: Round) -> list[VoteQuestion]:
-    return list(
-        db.session.scalars(
-            select(VoteQuestion).where(VoteQuestion.round_id == round_.id).order_by(VoteQuestion.position)
-        )
+@cache
+def _questions_query() -> Select[Any]:
+    return (
+        select(VoteQuestion)
+        .where(VoteQuestion.round_id == bindparam("round_id"))
+        .order_by(VoteQuestion.position)
     )
+
+
+def questions_of(round_: Round) -> list[VoteQuestion]:
+    return list(db.session.scalars(_questions_query(), {"round_id": round_.id}))
 
 
 def _ensure_draft(round_: Round) -> None:
@@ -467,12 +480,17 @@ class Roll:
         return self._areas[key]
 
 
-def owner_holdings(owner_id: int) -> list[Holding]:
-    rows = db.session.execute(
+@cache
+def _holdings_query() -> Select[Any]:
+    return (
         select(Dwelling.id, Dwelling.owner_id, Dwelling.unit_id, StairUnit.building_id, Dwelling.area)
         .join(StairUnit, Dwelling.unit_id == StairUnit.id)
-        .where(Dwelling.owner_id == owner_id)
-    ).all()
+        .where(Dwelling.owner_id == bindparam("owner_id"))
+    )
+
+
+def owner_holdings(owner_id: int) -> list[Holding]:
+    rows = db.session.execute(_holdings_query(), {"owner_id": owner_id}).all()
     return [Holding(d, o, u, b, Decimal(a)) for d, o, u, b, a in rows]
 
 
@@ -513,11 +531,18 @@ def ballot_problems(questions: Sequence[VoteQuestion], choices: Mapping[int, str
 def _current_acts(owner_id: int, question_ids: Sequence[int]) -> dict[int, tuple[int, Channel, datetime]]:
     """The counting act of the owner on each question: (ballot id, channel, time)."""
     rows = db.session.execute(
-        select(Ballot.question_id, Ballot.id, Ballot.channel, Ballot.cast_at).where(
-            Ballot.owner_id == owner_id, Ballot.question_id.in_(question_ids), Ballot.active.is_(True)
-        )
+        _CURRENT_ACTS(), {"owner_id": owner_id, "question_ids": list(question_ids)}
     ).all()
     return {question_id: (ballot_id, Channel(channel), at) for question_id, ballot_id, channel, at in rows}
+
+
+@cache
+def _CURRENT_ACTS() -> Select[Any]:
+    return select(Ballot.question_id, Ballot.id, Ballot.channel, Ballot.cast_at).where(
+        Ballot.owner_id == bindparam("owner_id"),
+        Ballot.question_id.in_(bindparam("question_ids", expanding=True)),
+        Ballot.active.is_(True),
+    )
 
 
 def _record_acts(
