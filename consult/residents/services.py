@@ -211,30 +211,34 @@ def person_of(invitation: Invitation) -> Person:
     return Person(None, invitation.occupant, (invitation.occupant.dwelling,))
 
 
+def _whose(invitation: Invitation) -> tuple[str, int | None]:
+    """The column and id a card's acknowledgement is kept under: its owner's, else its occupant's."""
+    if invitation.owner_id is not None:
+        return "owner_id", invitation.owner_id
+    return "occupant_id", invitation.occupant_id
+
+
 @cache
-def _acknowledged_query(by_owner: bool) -> Select[Any]:
+def _acknowledged_query(column: str) -> Select[Any]:
     """Built once: every resident page asks."""
-    column = PrivacyAcknowledgement.owner_id if by_owner else PrivacyAcknowledgement.occupant_id
-    return select(PrivacyAcknowledgement.notice_version).where(column == bindparam("person"))
+    person = getattr(PrivacyAcknowledgement, column)
+    return select(PrivacyAcknowledgement.notice_version).where(person == bindparam("person"))
 
 
 def has_acknowledged_privacy(invitation: Invitation) -> bool:
-    by_owner = invitation.owner_id is not None
-    person = invitation.owner_id if by_owner else invitation.occupant_id
-    version = db.session.scalars(_acknowledged_query(by_owner), {"person": person}).first()
+    column, person = _whose(invitation)
+    version = db.session.scalars(_acknowledged_query(column), {"person": person}).first()
     return version == PRIVACY_NOTICE_VERSION
 
 
 def acknowledge_privacy(invitation: Invitation, now: datetime) -> None:
     """Record, once per person and notice version, that the resident read the notice."""
-    if has_acknowledged_privacy(invitation):
+    column, person = _whose(invitation)
+    ack = db.session.scalars(
+        select(PrivacyAcknowledgement).where(getattr(PrivacyAcknowledgement, column) == person)
+    ).first()
+    if ack is not None and ack.notice_version == PRIVACY_NOTICE_VERSION:
         return
-    column, value = (
-        (PrivacyAcknowledgement.owner_id, invitation.owner_id)
-        if invitation.owner_id is not None
-        else (PrivacyAcknowledgement.occupant_id, invitation.occupant_id)
-    )
-    ack = db.session.scalars(select(PrivacyAcknowledgement).where(column == value)).first()
     if ack is None:
         ack = PrivacyAcknowledgement(owner_id=invitation.owner_id, occupant_id=invitation.occupant_id)
         db.session.add(ack)
