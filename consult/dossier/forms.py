@@ -45,7 +45,7 @@ class ReturnForm(FlaskForm):
     reopen_round = RadioField(
         _l("Round to reopen"),
         choices=[
-            SelectChoice("2", _l("Round 2: schemes, comments and answers")),
+            SelectChoice("2", _l("Round 2: schemes, comments and answers (then the vote is held again)")),
             SelectChoice("3", _l("Round 3: the vote")),
         ],
         validators=[InputRequired(message=_l("Choose round 2 or round 3."))],

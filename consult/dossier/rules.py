@@ -155,6 +155,10 @@ def assembly_blocker(
         return _l("The latest version is waiting for the district review.")
     if latest is RecordStatus.RETURNED and reopened_state not in ("closed", "notice", "done"):
         return _l("The round reopened by the review must close again first.")
+    if vote_state == "failed":
+        return _l(
+            "The vote failed, or was overtaken when an earlier round was reopened: it is held again first."
+        )
     if vote_state not in ("closed", "notice", "done"):
         return _l("The record is assembled once the vote (round 3) has closed.")
     if not plan_passed:

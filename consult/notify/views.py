@@ -50,7 +50,7 @@ STATUS_LABELS = {
     OutboxStatus.PENDING: _l("Waiting"),
     OutboxStatus.SENDING: _l("Being sent"),
     OutboxStatus.SENT: _l("Sent"),
-    OutboxStatus.FAILED: _l("Failed"),
+    OutboxStatus.FAILED: _l("Sending failed"),
     OutboxStatus.CANCELLED: _l("Cancelled"),
 }
 

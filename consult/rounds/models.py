@@ -16,6 +16,7 @@ from consult.compounds.models import Compound
 from consult.compounds.models import str_enum
 from consult.db import utcnow
 from consult.extensions import db
+from consult.rounds.rules import OVERTAKEN
 from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
 
@@ -46,6 +47,12 @@ class Round(db.Model):
     events: Mapped[list[RoundEvent]] = relationship(
         back_populates="round", order_by="RoundEvent.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def overtaken(self) -> bool:
+        """Failed because an earlier round was reopened after this one took its input (its result no
+        longer stands; it is held again)."""
+        return self.state is RoundState.FAILED and bool(self.events) and self.events[-1].action == OVERTAKEN
 
 
 class RoundEvent(db.Model):

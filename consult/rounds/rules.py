@@ -4,7 +4,9 @@ A round goes  draft → open → closed → notice → done,  or fails from open
 round's answer (the "down" part) is published and its notice period (公示) runs; ``done`` follows when
 the notice period is over. A failed round is repeated by a new attempt with the same number. When the
 district review returns the consensus record, the round it names is reopened (closed, notice or done →
-open) with a new closing time.
+open) with a new closing time; a later round that has taken its input is overtaken: it fails, to be held
+again on what the reopened round comes down with (round 2 reopened: the vote is held again on the
+revised plan).
 """
 
 from __future__ import annotations
@@ -147,6 +149,16 @@ def _reopen(facts: RoundFacts, now: datetime, reason: str, until: datetime | Non
     if until is None or until <= now:
         raise TransitionRefused(_l("A reopened round needs a closing time in the future."))
     return Outcome(RoundState.OPEN, closes_at=until)
+
+
+#: the history's name for a round failed because an earlier round was reopened after it took its input
+OVERTAKEN = "overtaken"
+
+
+def overtaken(later: RoundState) -> bool:
+    """Whether a later round in this state is overtaken when an earlier round is reopened: it has taken
+    its input (closed, on notice or done; never open, as a round is not reopened behind an open one)."""
+    return later in (RoundState.CLOSED, RoundState.NOTICE, RoundState.DONE)
 
 
 def next_turn(rounds: Iterable[Any], now: datetime) -> datetime | None:

@@ -29,6 +29,7 @@ from consult.rounds.models import Round
 from consult.rounds.models import RoundEvent
 from consult.rounds.notices import notify_residents
 from consult.rounds.rules import DEFAULT_ROUNDS
+from consult.rounds.rules import OVERTAKEN
 from consult.rounds.rules import Action
 from consult.rounds.rules import RoundFacts
 from consult.rounds.rules import RoundKind
@@ -36,6 +37,7 @@ from consult.rounds.rules import RoundState
 from consult.rounds.rules import TransitionRefused
 from consult.rounds.rules import is_open_for_input
 from consult.rounds.rules import next_state
+from consult.rounds.rules import overtaken
 
 #: dwelling ids whose household has answered the round
 AnsweredDwellings = Callable[[Round], set[int]]
@@ -252,7 +254,9 @@ def apply(round_: Round, action: Action, actor: str, now: datetime, reason: str 
 
 def reopen(round_: Round, actor: str, now: datetime, until: datetime, reason: str) -> Round:
     """The district review returned the consensus record: the round takes input again until ``until``.
-    Its published answer is withdrawn (published again when it closes); the history keeps the reason."""
+    Its published answer is withdrawn (published again when it closes); the history keeps the reason. A
+    later round that has taken its input is overtaken (see ``rules.overtaken``): it fails with the same
+    reason and is held again by ``repeat``."""
     later_open = db.session.scalar(
         select(Round.id)
         .where(
@@ -269,7 +273,18 @@ def reopen(round_: Round, actor: str, now: datetime, until: datetime, reason: st
     round_.closes_at = outcome.closes_at
     round_.published_at = round_.notice_ends_at = None
     _event(round_, actor, Action.REOPEN.value, before, outcome.state, reason, now)
+    for later in latest_attempts(round_.compound):
+        if later.number > round_.number and overtaken(later.state):
+            _overtake(later, actor, now, reason)
     return round_
+
+
+def _overtake(later: Round, actor: str, now: datetime, reason: str) -> None:
+    """A later round took its input on what the reopened round may now change (a vote on a plan that
+    round 2 revises again): its result no longer stands. It fails, and is held again as a new attempt."""
+    before = later.state
+    later.state = RoundState.FAILED
+    _event(later, actor, OVERTAKEN, before, RoundState.FAILED, reason, now)
 
 
 def repeat(failed: Round, actor: str, now: datetime) -> Round:

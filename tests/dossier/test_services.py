@@ -180,11 +180,76 @@ def test_a_return_may_reopen_round_two_and_tell_residents(consultation):
     services.return_record(record, {"comments": "答复过于简单"}, 2, 14, True, "user:2", now())
     db.session.commit()
     assert consultation.rounds[1].state is RoundState.OPEN
-    assert consultation.rounds[2].state is RoundState.CLOSED
+    assert consultation.rounds[2].state is RoundState.FAILED  # overtaken: the vote is held again
     addresses = db.session.scalars(
         select(OutboxMessage.to_address).where(OutboxMessage.kind == "record_returned")
     ).all()
     assert "zhang@example.test" in addresses  # an owner who left an address
+
+
+def test_a_return_to_round_two_overtakes_the_vote_which_is_held_again_on_the_revised_plan(consultation):
+    """The plan may change when round 2 is reopened: the vote taken on the earlier plan no longer stands,
+    and the next version of the record waits for a vote held again on what round 2 comes down with."""
+    from consult.residents.models import Invitation
+    from consult.rounds.services import latest_attempts
+    from consult.rounds.services import repeat
+    from consult.voting import services as voting
+
+    record = submit(consultation)
+    scheme_round, vote = consultation.rounds[1], consultation.rounds[2]
+    moment = now()
+    services.return_record(record, {"schemes": "绿化方案需调整"}, 2, 7, False, "user:2", moment)
+    db.session.commit()
+    assert scheme_round.state is RoundState.OPEN
+    assert vote.state is RoundState.FAILED
+    overtaken = vote.events[-1]
+    assert (overtaken.action, overtaken.from_state, overtaken.to_state) == (
+        "overtaken",
+        RoundState.CLOSED,
+        RoundState.FAILED,
+    )
+    assert "绿化方案需调整" in overtaken.reason
+    assert consultation.rounds[0].state is RoundState.DONE  # an earlier round is not touched
+
+    # round 2 closes and comes down again: the old vote is no consensus for a new version
+    apply(scheme_round, Action.CLOSE, "user:1", scheme_round.closes_at)
+    with pytest.raises(RecordRefused, match="held again"):
+        services.submit_record(consultation.compound, FUNDING, "user:1", scheme_round.closes_at)
+    published = scheme_round.closes_at + timedelta(hours=1)
+    apply(scheme_round, Action.PUBLISH, "user:1", published)
+
+    again = repeat(vote, "user:1", published)
+    assert (again.number, again.attempt, again.repeat_of_id) == (3, 2, vote.id)
+    voting.add_standard_questions(again, "user:1", published)
+    again.closes_at = published + timedelta(days=14)
+    apply(again, Action.OPEN, "user:1", published + timedelta(hours=1))
+    with pytest.raises(RecordRefused, match="vote"):
+        services.submit_record(consultation.compound, FUNDING, "user:1", published + timedelta(hours=2))
+    cards = db.session.scalars(
+        select(Invitation).where(Invitation.compound_id == consultation.compound.id)
+    ).all()
+    voters = 0
+    for card in cards:
+        if not card.may_vote or card.owner is None or card.owner.name is None:
+            continue
+        questions = voting.owner_questions(again, card.owner.id)
+        choices = {q.id: "company" if q.kind.value == "choice" else "yes" for q in questions}
+        voting.cast_online(again, card, choices, published + timedelta(hours=3))
+        voters += 1
+    apply(again, Action.CLOSE, "user:1", again.closes_at)
+    second = services.submit_record(consultation.compound, FUNDING, "user:1", again.closes_at)
+    db.session.commit()
+
+    content = json.loads(second.snapshot)
+    assert content["sections"]["vote"]["attempt"] == 2
+    assert [(r["number"], r["attempt"], r["state"]) for r in content["sections"]["rounds"]][-2:] == [
+        (3, 1, "failed"),
+        (3, 2, "closed"),
+    ]
+    assert latest_attempts(consultation.compound)[-1] == again
+    plan = [q for q in content["sections"]["vote"]["questions"] if q["topic"] == "plan"]
+    assert voters > 0
+    assert [q["passed"] for q in plan] == [True]
 
 
 def test_a_return_without_reasons_or_round_changes_nothing(consultation):

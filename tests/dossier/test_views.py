@@ -112,6 +112,39 @@ def test_reasons_reach_the_public_page_when_the_reviewer_chooses(client, auth, c
     assert "答复过于简单" in public.get_data(as_text=True)
 
 
+def test_a_return_to_round_two_shows_the_worker_the_vote_to_hold_again(client, auth, consultation, staff):
+    compound, vote = consultation.compound, consultation.rounds[2]
+    auth.login(staff["worker"])
+    submit(client, compound.id)
+    auth.logout()
+    auth.login(staff["reviewer"])
+    db.session.rollback()
+    record = db.session.scalars(select(ConsensusRecord)).one()
+    review = zh_text(client.get(f"/district/records/{record.id}"))
+    assert "第二轮：方案、意见与答复（其后重新表决）" in review
+    client.post(
+        f"/district/records/{record.id}/return",
+        data={"reason_schemes": "绿化方案需调整", "reopen_round": "2", "days": "14"},
+    )
+    auth.logout()
+    auth.login(staff["worker"])
+    timeline = zh_text(client.get(f"/compounds/{compound.id}/rounds"))
+    # the vote's history says why it is held again, in the reviewer's words (of the section named)
+    overtaken = "前面的轮次重新开放，本轮结果不再有效，将重新进行"
+    assert f"{overtaken} → 未通过: 设计方案及各版本: 绿化方案需调整" in timeline
+    assert "重新进行这一轮" in timeline
+    page = zh_text(client.get(f"/compounds/{compound.id}/record"))
+    assert "审核退回时重新开放的一轮须先再次结束。" in page
+    auth.logout()
+    public = zh_text(client.get(f"/p/{compound.id}"))
+    assert f"最后投票，定下小区自己的方案（一院一策）: {overtaken}" in public
+    result = zh_text(client.get(f"/p/{compound.id}/result/{vote.id}"))
+    assert "这一结果已不再有效：区级审核退回后，此前的轮次在本次表决之后重新开放，表决将重新进行。" in result
+    auth.login(staff["worker"])
+    again = client.post(f"/compounds/{compound.id}/rounds/{vote.id}/repeat", follow_redirects=True)
+    assert "第 3 轮将重新进行（第 2 次）" in zh_text(again)
+
+
 def test_a_reviewer_approves_and_the_dashboard_shows_it(client, auth, consultation, staff):
     compound = consultation.compound
     auth.login(staff["worker"])

@@ -67,7 +67,7 @@ def test_admin_sees_pending_sent_and_failed(client, auth, admin, messages):
     assert "owner2@example.test" not in pending
     assert "Waiting (2)" in pending
     assert "Sent (1)" in pending
-    assert "Failed (1)" in pending
+    assert "Sending failed (1)" in pending
     sent = html_of(client.get("/notify/outbox?status=sent"))
     assert "owner2@example.test" in sent
     assert "Send again" in sent

@@ -15,6 +15,7 @@ from consult.rounds.rules import RoundState
 from consult.rounds.rules import TransitionRefused
 from consult.rounds.rules import is_open_for_input
 from consult.rounds.rules import next_state
+from consult.rounds.rules import overtaken
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 DRAFT = RoundFacts(
@@ -141,3 +142,18 @@ def test_reopening_needs_a_reason_a_future_closing_time_and_no_later_round_open(
             next_state(done, Action.REOPEN, NOW, "x", until=until)
     with pytest.raises(TransitionRefused, match="later round"):
         next_state(replace(done, later_open=True), Action.REOPEN, NOW, "x", until=later)
+
+
+@pytest.mark.parametrize(
+    ("later", "expected"),
+    [
+        (RoundState.DRAFT, False),  # has taken no input yet: it opens on what comes down again
+        (RoundState.OPEN, False),  # never the case: a round is not reopened behind an open one
+        (RoundState.CLOSED, True),
+        (RoundState.NOTICE, True),
+        (RoundState.DONE, True),
+        (RoundState.FAILED, False),  # already to be held again
+    ],
+)
+def test_a_later_round_that_took_its_input_is_overtaken_by_a_reopened_one(later, expected):
+    assert overtaken(later) is expected

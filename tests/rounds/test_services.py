@@ -25,6 +25,7 @@ from consult.rounds.services import current_round
 from consult.rounds.services import open_rounds
 from consult.rounds.services import participation
 from consult.rounds.services import plan_default_rounds
+from consult.rounds.services import reopen
 from consult.rounds.services import repeat
 from consult.rounds.services import rounds_of
 
@@ -129,3 +130,38 @@ def test_a_failed_round_is_repeated_and_both_are_kept(compound, rounds):
     ]
     assert current_round(compound) == again
     assert db.session.scalar(select(db.func.count(Round.id))) == 4
+
+
+@pytest.mark.parametrize("vote_state", [RoundState.CLOSED, RoundState.NOTICE, RoundState.DONE])
+def test_reopening_round_two_overtakes_the_vote_that_followed_it(compound, rounds, vote_state):
+    needs, schemes, vote = rounds
+    needs.state, schemes.state, vote.state = RoundState.DONE, RoundState.DONE, vote_state
+    db.session.commit()
+    reopen(schemes, "user:2", NOW, NOW + timedelta(days=7), "schemes: 绿化方案需调整")
+    db.session.commit()
+    assert (needs.state, schemes.state, vote.state) == (RoundState.DONE, RoundState.OPEN, RoundState.FAILED)
+    event = vote.events[-1]
+    assert (event.actor, event.action, event.from_state, event.reason) == (
+        "user:2",
+        "overtaken",
+        vote_state,
+        "schemes: 绿化方案需调整",
+    )
+    audit = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert audit.action == "round.overtaken"
+    again = repeat(vote, "user:1", NOW)
+    assert (again.number, again.attempt, again.repeat_of_id) == (3, 2, vote.id)
+
+
+def test_reopening_the_vote_or_a_round_before_a_draft_overtakes_nothing(compound, rounds):
+    needs, schemes, vote = rounds
+    needs.state, schemes.state = RoundState.DONE, RoundState.DONE
+    db.session.commit()
+    reopen(schemes, "user:2", NOW, NOW + timedelta(days=7), "答复不充分")
+    assert vote.state is RoundState.DRAFT
+    assert vote.events[-1].action == "plan"
+    schemes.state, vote.state = RoundState.DONE, RoundState.CLOSED
+    reopen(vote, "user:2", NOW, NOW + timedelta(days=7), "电梯表决需补充")
+    db.session.commit()
+    assert (schemes.state, vote.state) == (RoundState.DONE, RoundState.OPEN)
+    assert [e.action for e in schemes.events].count("overtaken") == 0
