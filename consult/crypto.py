@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import Flask
 from flask import current_app
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator
@@ -17,28 +18,31 @@ from sqlalchemy.types import TypeDecorator
 PREFIX = "v1:"
 
 
-def data_key() -> bytes:
+def data_key(app: Flask | None = None) -> bytes:
     """``DATA_KEY`` (base64, 32 bytes) when set, else a key derived from ``SECRET_KEY``."""
-    configured = current_app.config.get("DATA_KEY")
+    config = (app or current_app).config
+    configured = config.get("DATA_KEY")
     if configured:
         key = base64.b64decode(configured)
         if len(key) != 32:
             raise ValueError("DATA_KEY must be 32 bytes, base64-encoded")
         return key
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"contact details", hashlib.sha256).digest()
+    return hmac.new(config["SECRET_KEY"].encode(), b"contact details", hashlib.sha256).digest()
 
 
-def encrypt(plain: str) -> str:
+def encrypt(plain: str, app: Flask | None = None) -> str:
     nonce = os.urandom(12)
-    sealed = AESGCM(data_key()).encrypt(nonce, plain.encode(), PREFIX.encode())
+    sealed = AESGCM(data_key(app)).encrypt(nonce, plain.encode(), PREFIX.encode())
     return PREFIX + base64.b64encode(nonce + sealed).decode()
 
 
-def decrypt(stored: str) -> str:
+def decrypt(stored: str, app: Flask | None = None) -> str:
+    """The plain value; ``cryptography.exceptions.InvalidTag`` when it was sealed with another key or
+    altered."""
     if not stored.startswith(PREFIX):
         return stored  # written before encryption: read as it is, encrypted on the next write
     raw = base64.b64decode(stored[len(PREFIX) :])
-    return AESGCM(data_key()).decrypt(raw[:12], raw[12:], PREFIX.encode()).decode()
+    return AESGCM(data_key(app)).decrypt(raw[:12], raw[12:], PREFIX.encode()).decode()
 
 
 class EncryptedString(TypeDecorator[str]):

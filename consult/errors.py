@@ -40,8 +40,9 @@ def _who() -> str:
 
 
 def log_refusal(app: Flask, code: int) -> None:
-    """A refused request (403, 404) at WARNING: the method, the path with any token redacted, and who.
-    The query string is left out (it may carry personal data); so are cookies and forms."""
+    """A refused request (403, 404, or 429: past a rate limit) at WARNING: the method, the path with any
+    token redacted, and who. The query string is left out (it may carry personal data); so are cookies
+    and forms."""
     from consult.logs import redact
 
     app.logger.warning("refused %s %s %s (%s)", code, request.method, redact(request.path), _who())
@@ -50,7 +51,7 @@ def log_refusal(app: Flask, code: int) -> None:
 def register(app: Flask) -> None:
     def page(code: int) -> Any:
         def handler(error: Exception) -> Any:
-            if code in (403, 404):
+            if code in (403, 404, 429):
                 log_refusal(app, code)
             g.error_page = True  # the page's own address is not repeated in it (it may hold a token)
             if request.path.startswith("/api/"):  # the open data API answers in JSON, even unrouted

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from flask import Flask
 from flask import current_app
 from flask_babel import force_locale
@@ -22,6 +23,9 @@ from flask_babel import format_date
 from flask_babel import format_time
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
+
+from consult.crypto import decrypt
+from consult.crypto import encrypt
 
 UNSUBSCRIBE_SALT = "consult.notify.unsubscribe"
 
@@ -83,13 +87,15 @@ def _serializer(app: Flask) -> URLSafeTimedSerializer:
 
 
 def unsubscribe_token(address: str, locale: str, app: Flask | None = None) -> str:
-    """A signed token naming the (normalised) address and the language of its messages."""
+    """A signed token holding the (normalised) address, encrypted so that whoever sees the link cannot
+    read it, and the language of its messages."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    return _serializer(app).dumps([address, locale])
+    return _serializer(app).dumps([encrypt(address, app), locale])
 
 
 def read_unsubscribe_token(token: str, app: Flask | None = None) -> tuple[str, str] | None:
-    """(address, locale) from a token this site signed less than ``UNSUBSCRIBE_LINK_DAYS`` ago, or None."""
+    """(address, locale) from a token this site signed less than ``UNSUBSCRIBE_LINK_DAYS`` ago, or None.
+    A link signed before addresses were encrypted in it still reads (until it expires)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         data = _serializer(app).loads(token, max_age=app.config["UNSUBSCRIBE_LINK_DAYS"] * 86400)
@@ -97,7 +103,11 @@ def read_unsubscribe_token(token: str, app: Flask | None = None) -> tuple[str, s
         return None
     if not (isinstance(data, list) and len(data) == 2 and all(isinstance(x, str) for x in data)):
         return None
-    return data[0], data[1]
+    try:
+        address = decrypt(data[0], app)
+    except (InvalidTag, ValueError):  # sealed with a key this site no longer has
+        return None
+    return address, data[1]
 
 
 def unsubscribe_url(address: str, locale: str, app: Flask | None = None) -> str:

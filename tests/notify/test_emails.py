@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC
 from datetime import datetime
 
 import pytest
 from flask_babel import force_locale
 from flask_babel import gettext
+from itsdangerous import URLSafeTimedSerializer
 
+from consult.notify.emails import UNSUBSCRIBE_SALT
 from consult.notify.emails import read_unsubscribe_token
 from consult.notify.emails import render_email
 from consult.notify.emails import site_path
@@ -109,6 +113,17 @@ def test_values_are_escaped_in_html_and_kept_as_they_are_in_text(app):
 def test_unsubscribe_token_round_trip_and_tampering(app):
     token = unsubscribe_token("a@example.test", "zh_CN")
     assert read_unsubscribe_token(token) == ("a@example.test", "zh_CN")
+    # whoever sees the link cannot read the address: the signed payload holds it encrypted
+    payload = URLSafeTimedSerializer("any").load_payload(token.rsplit(".", 2)[0].encode())
+    assert payload[1] == "zh_CN"
+    assert "a@example.test" not in json.dumps(payload)
+    assert payload[0].startswith("v1:")
+    assert unsubscribe_token("a@example.test", "zh_CN") != token  # a new nonce each time
+    # a link of the kind sent before addresses were encrypted still works until it expires
+    plain = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).dumps(["b@x.test", "en"])
+    assert read_unsubscribe_token(plain) == ("b@x.test", "en")
+    app.config["DATA_KEY"] = base64.b64encode(bytes(32)).decode()  # the key changed: the link is dead
+    assert read_unsubscribe_token(token) is None
     assert read_unsubscribe_token(token[:-2] + "xx") is None
     assert read_unsubscribe_token("nonsense") is None
     app.config["SECRET_KEY"] = "another"

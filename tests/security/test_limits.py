@@ -3,17 +3,23 @@ each request) and the open-data API answer 429 once a client goes past its limit
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 OTHER_CLIENT = {"REMOTE_ADDR": "10.9.8.7"}
 
 
 @pytest.mark.options(PUBLIC_LIMIT="3 per minute")
-def test_public_pages_are_limited_per_client_all_together(client, compound):
+def test_public_pages_are_limited_per_client_all_together(app, client, compound, caplog):
     for path in (f"/p/{compound.id}", f"/p/{compound.id}/needs", f"/p/{compound.id}/poster"):
         assert client.get(path).status_code in (200, 404), path
-    assert client.get(f"/p/{compound.id}").status_code == 429
+    with caplog.at_level(logging.WARNING, logger=app.logger.name):
+        assert client.get(f"/p/{compound.id}").status_code == 429
     assert client.get(f"/p/{compound.id}", environ_base=OTHER_CLIENT).status_code == 200
+    # a breach is a security event: logged at WARNING, as every refused request is
+    breaches = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert f"refused 429 GET /p/{compound.id} (anonymous)" in breaches
 
 
 @pytest.mark.options(POSTER_LIMIT="1 per minute")
