@@ -1,4 +1,6 @@
-"""Staff password rules (pure): a minimum length, no common password, nothing of the account's own."""
+"""Staff password rules (pure): a minimum length, no common password, nothing of the account's own, and
+nothing easy to guess (zxcvbn's estimate: keyboard rows, sequences, dates, words of its 30,000 most
+common leaked passwords and of its dictionaries, with their usual substitutions)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,11 @@ from functools import cache
 from pathlib import Path
 
 MIN_PASSWORD_LENGTH = 10
+#: zxcvbn's score a password needs: 3 is "safely unguessable" (about 10^8 guesses or more); 0 to 4
+MIN_GUESS_SCORE = 3
+#: zxcvbn looks at this many characters at most (past them, a password is long enough to be judged
+#: by its start)
+GUESS_LENGTH = 72
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
 
@@ -15,6 +22,7 @@ class PasswordProblem:
     TOO_SHORT = "too_short"
     COMMON = "common"
     PERSONAL = "personal"
+    GUESSABLE = "guessable"
 
 
 @cache
@@ -37,4 +45,13 @@ def password_problem(password: str, email: str = "", name: str = "") -> str | No
     words += [w for w in (name.strip().lower(), name.strip().lower().replace(" ", "")) if len(w) >= 2]
     if any(word in lowered for word in words):
         return PasswordProblem.PERSONAL
+    if guess_score(password) < MIN_GUESS_SCORE:
+        return PasswordProblem.GUESSABLE
     return None
+
+
+def guess_score(password: str) -> int:
+    """zxcvbn's score of the password (0 to 4) from its first ``GUESS_LENGTH`` characters."""
+    from zxcvbn import zxcvbn  # its dictionaries load on first use, not with every process
+
+    return int(zxcvbn(password[:GUESS_LENGTH])["score"])

@@ -31,7 +31,7 @@ class AccountError(ConsultError):
 
 
 class WeakPassword(AccountError):
-    """The password is too short, common, or made of the account's own e-mail or name."""
+    """The password is too short, common, made of the account's own e-mail or name, or easy to guess."""
 
 
 def check_password(password: str, email: str, name: str) -> None:
@@ -42,6 +42,13 @@ def check_password(password: str, email: str, name: str) -> None:
         raise WeakPassword(_l("This password is one of the most common ones. Choose another."))
     if problem == PasswordProblem.PERSONAL:
         raise WeakPassword(_l("The password may not contain the e-mail address or the name of the account."))
+    if problem == PasswordProblem.GUESSABLE:
+        raise WeakPassword(
+            _l(
+                "This password is easy to guess (a keyboard row, a sequence, a date or a common word). A few "
+                "unrelated words make a good one."
+            )
+        )
 
 
 def hash_password(password: str) -> str:

@@ -7,6 +7,7 @@ from consult.auth.models import Role
 from consult.auth.models import User
 from consult.auth.rules import PasswordProblem
 from consult.auth.rules import common_passwords
+from consult.auth.rules import guess_score
 from consult.auth.rules import password_problem
 from consult.auth.services import AccountError
 from consult.auth.services import authenticate
@@ -100,6 +101,22 @@ def test_common_and_personal_passwords_are_refused():
         password_problem("我是李明的登录密码不告诉你", "lm@example.test", "李明") == PasswordProblem.PERSONAL
     )
     assert password_problem(PASSWORD, "worker@example.test", "李明") is None
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["Password2024!", "iloveyou2024", "beijing20080808", "Asdfghjkl;'", "starwars-2025"],
+)
+def test_passwords_easy_to_guess_are_refused(password):
+    """A keyboard row, common words with a year or a date: long enough, and not on the list, but guessed
+    within about 10^8 tries."""
+    assert password_problem(password) == PasswordProblem.GUESSABLE
+
+
+@pytest.mark.parametrize("password", [PASSWORD, "tongxin-demo", "huanhua-xiaoqu-7", "我家楼道的灯坏了三天"])
+def test_passwords_hard_to_guess_pass(password):
+    assert guess_score(password) >= 3
+    assert password_problem(password) is None
 
 
 def test_accounts_refuse_weak_passwords(app, client, auth, street, english_messages):
