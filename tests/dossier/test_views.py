@@ -25,6 +25,16 @@ def submit(client, compound_id: int, **extra):
     return client.post(f"/compounds/{compound_id}/record", data=data)
 
 
+def submitted_for_review(client, auth, compound, staff) -> ConsensusRecord:
+    """The worker submits the record; the reviewer is signed in to decide it."""
+    auth.login(staff["worker"])
+    submit(client, compound.id)
+    auth.logout()
+    auth.login(staff["reviewer"])
+    db.session.rollback()
+    return db.session.scalars(select(ConsensusRecord)).one()
+
+
 def test_a_worker_submits_the_record_and_reads_the_frozen_version(client, auth, consultation, staff):
     compound = consultation.compound
     auth.login(staff["worker"])
@@ -62,12 +72,7 @@ def test_a_bad_figure_is_refused_and_nothing_is_frozen(client, auth, consultatio
 
 def test_a_reviewer_returns_round_three_and_workers_and_residents_see_why(client, auth, consultation, staff):
     compound = consultation.compound
-    auth.login(staff["worker"])
-    submit(client, compound.id)
-    auth.logout()
-    auth.login(staff["reviewer"])
-    db.session.rollback()
-    record = db.session.scalars(select(ConsensusRecord)).one()
+    record = submitted_for_review(client, auth, compound, staff)
     queue = client.get("/district/records")
     assert compound.name in queue.get_data(as_text=True)
     assert latin_words(zh_text(queue)) == set()
@@ -97,12 +102,7 @@ def test_a_reviewer_returns_round_three_and_workers_and_residents_see_why(client
 
 def test_reasons_reach_the_public_page_when_the_reviewer_chooses(client, auth, consultation, staff):
     compound = consultation.compound
-    auth.login(staff["worker"])
-    submit(client, compound.id)
-    auth.logout()
-    auth.login(staff["reviewer"])
-    db.session.rollback()
-    record = db.session.scalars(select(ConsensusRecord)).one()
+    record = submitted_for_review(client, auth, compound, staff)
     client.post(
         f"/district/records/{record.id}/return",
         data={"reason_comments": "答复过于简单", "reopen_round": "2", "days": "14", "show_residents": "y"},
@@ -114,12 +114,7 @@ def test_reasons_reach_the_public_page_when_the_reviewer_chooses(client, auth, c
 
 def test_a_return_to_round_two_shows_the_worker_the_vote_to_hold_again(client, auth, consultation, staff):
     compound, vote = consultation.compound, consultation.rounds[2]
-    auth.login(staff["worker"])
-    submit(client, compound.id)
-    auth.logout()
-    auth.login(staff["reviewer"])
-    db.session.rollback()
-    record = db.session.scalars(select(ConsensusRecord)).one()
+    record = submitted_for_review(client, auth, compound, staff)
     review = zh_text(client.get(f"/district/records/{record.id}"))
     assert "第二轮：方案、意见与答复（其后重新表决）" in review
     client.post(
@@ -147,12 +142,7 @@ def test_a_return_to_round_two_shows_the_worker_the_vote_to_hold_again(client, a
 
 def test_a_reviewer_approves_and_the_dashboard_shows_it(client, auth, consultation, staff):
     compound = consultation.compound
-    auth.login(staff["worker"])
-    submit(client, compound.id)
-    auth.logout()
-    auth.login(staff["reviewer"])
-    db.session.rollback()
-    record = db.session.scalars(select(ConsensusRecord)).one()
+    record = submitted_for_review(client, auth, compound, staff)
     assert "待审核的共识记录：1 份" in client.get("/district/").get_data(as_text=True)
     assert client.post(f"/district/records/{record.id}/approve").status_code == 302
     dashboard = client.get("/district/").get_data(as_text=True)
