@@ -1,4 +1,5 @@
-"""Logging that never writes a resident's card token or an e-mail's unsubscribe token."""
+"""Logging that never writes a resident's card token, an e-mail's unsubscribe token or a new-password
+link's token."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import logging
 import re
 from typing import Any
 
-#: the secret part of a card's link, /r/<token>, and of an unsubscribe link (it names an e-mail address)
-_TOKEN_IN_PATH = re.compile(r"(/r/|/notify/unsubscribe/)[A-Za-z0-9_.\-]+")
+#: the secret part of a card's link, /r/<token>, of an unsubscribe link (it names an e-mail address) and
+#: of a new-password link
+_TOKEN_IN_PATH = re.compile(r"(/r/|/notify/unsubscribe/|/auth/reset/)[A-Za-z0-9_.\-]+")
 
 
 def redact(text: str) -> str:

@@ -28,6 +28,18 @@ class PasswordForm(FlaskForm):
     )
 
 
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=200)])
+
+
+class ResetForm(FlaskForm):
+    new = PasswordField(_l("New password"), validators=[InputRequired(), Length(min=10, max=200)])
+    again = PasswordField(
+        _l("New password again"),
+        validators=[InputRequired(), EqualTo("new", _l("The two passwords differ."))],
+    )
+
+
 class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=200)])
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=100)])

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from consult.audit.services import record
@@ -133,6 +138,72 @@ def change_password(user: User, current: str, new: str, actor: str) -> None:
     user.password_hash = hash_password(new)
     end_sessions(user)
     record(actor, "user.password_changed", user_id=user.id)
+
+
+# --- a forgotten password: a link by e-mail that sets a new one
+
+RESET_SALT = "consult.auth.reset"
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def _reset_stamp(user: User) -> str:
+    """What a new-password link is bound to: the password and the sessions as they are now. A new
+    password (by this link or any other way), a sign-out everywhere, a role change or disabling the
+    account changes it, so a link works once and no longer after any of those."""
+    return hashlib.sha256(f"{user.password_hash}\n{user.session_token}".encode()).hexdigest()[:32]
+
+
+def reset_token(user: User) -> str:
+    return _reset_serializer().dumps([user.id, _reset_stamp(user)])
+
+
+def user_for_reset(token: str) -> User | None:
+    """The active account a new-password link was sent to, while it still works; else None."""
+    try:
+        data = _reset_serializer().loads(token, max_age=current_app.config["RESET_LINK_MINUTES"] * 60)
+    except BadSignature:  # forged, altered or expired (SignatureExpired is a BadSignature)
+        return None
+    if not (isinstance(data, list) and len(data) == 2 and isinstance(data[0], int)):
+        return None
+    user = db.session.get(User, data[0])
+    if user is None or not user.active or _reset_stamp(user) != data[1]:
+        return None
+    return user
+
+
+def send_reset_link(user: User, actor: str, now: datetime) -> bool:
+    """Queue an e-mail with a link that sets a new password (to an active account); flushes. False when
+    the account is disabled or has no usable address."""
+    from consult.notify.emails import site_path
+    from consult.notify.services import enqueue_to
+
+    if not user.active:
+        return False
+    path = site_path("auth.reset", token=reset_token(user))
+    context = {"path": path, "minutes": current_app.config["RESET_LINK_MINUTES"]}
+    if enqueue_to(user, "password_reset", context, now=now) is None:
+        return False
+    record(actor, "user.reset_link_sent", user_id=user.id)
+    return True
+
+
+def request_reset(email: str, now: datetime) -> None:
+    """Someone asked for a new-password link for this address: it goes to the account's own address, if
+    an active account has it. Nothing says whether one does."""
+    user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    if user is not None:
+        send_reset_link(user, "anonymous", now)
+
+
+def reset_password(user: User, new: str) -> None:
+    """The new password from a link; every session of the account ends (and with it the link)."""
+    check_password(new, user.email, user.name)
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+    record(f"user:{user.id}", "user.password_reset", user_id=user.id)
 
 
 def set_active(user: User, active: bool, actor: str) -> None:

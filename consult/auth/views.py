@@ -23,8 +23,10 @@ from sqlalchemy import select
 from consult.audit.services import record
 from consult.auth.decorators import role_required
 from consult.auth.forms import ROLE_LABELS
+from consult.auth.forms import ForgotForm
 from consult.auth.forms import LoginForm
 from consult.auth.forms import PasswordForm
+from consult.auth.forms import ResetForm
 from consult.auth.forms import UserForm
 from consult.auth.models import Role
 from consult.auth.models import User
@@ -34,11 +36,16 @@ from consult.auth.services import authenticate
 from consult.auth.services import change_password
 from consult.auth.services import create_user
 from consult.auth.services import end_sessions
+from consult.auth.services import request_reset
+from consult.auth.services import reset_password
+from consult.auth.services import send_reset_link
 from consult.auth.services import set_active
 from consult.auth.services import set_role
 from consult.auth.services import sign_out_everyone
 from consult.auth.services import sign_out_everywhere
+from consult.auth.services import user_for_reset
 from consult.compounds.models import Street
+from consult.db import utcnow
 from consult.extensions import db
 from consult.extensions import limiter
 from consult.i18n import fresh_session
@@ -136,6 +143,58 @@ def password() -> Any:
     return render_template("auth/password.html", form=form)
 
 
+# --- a forgotten password
+
+
+def reset_limit() -> str:
+    return current_app.config["RESET_LIMIT"]
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(reset_limit, methods=["POST"])
+def forgot() -> Any:
+    """Ask for a link that sets a new password. The answer is the same whether or not an account has the
+    address, so the page tells no one which addresses have accounts."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        request_reset(form.email.data or "", utcnow())
+        db.session.commit()
+        flash(
+            _(
+                "If a staff account has this address, a link to choose a new password is on its way to it. "
+                "It works once, for %(minutes)s minutes.",
+                minutes=current_app.config["RESET_LINK_MINUTES"],
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form, minutes=current_app.config["RESET_LINK_MINUTES"])
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> Any:
+    """The page a new-password link opens: it sets the password once, then every session ends."""
+    user = user_for_reset(token)
+    if user is None:
+        flash(_("This link has expired or has been used. Ask for a new one."), "error")
+        return redirect(url_for("auth.forgot"))
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(user, form.new.data or "")
+        except WeakPassword as error:
+            db.session.rollback()
+            form.new.errors.append(str(error))
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            fresh_session()
+            flash(_("Your password is set. Sign in with it."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, email=user.email), 422 if form.errors else 200
+
+
 # --- administrators: staff accounts
 
 
@@ -181,13 +240,20 @@ def users() -> Any:
     )
 
 
-@bp.post("/users/<int:user_id>/<any(disable,enable,'sign-out'):what>")
+@bp.post("/users/<int:user_id>/<any(disable,enable,'sign-out','reset-link'):what>")
 @role_required(Role.ADMIN)
 def user_action(user_id: int, what: str) -> Any:
     user = _user_or_404(user_id)
     actor = f"user:{current_user.id}"
     if user.id == current_user.id and what == "disable":
         flash(_("You cannot disable your own account."), "error")
+        return redirect(url_for("auth.users"))
+    if what == "reset-link":
+        if not send_reset_link(user, actor, utcnow()):
+            flash(_("No link was sent: the account is disabled or its address cannot take e-mail."), "error")
+            return redirect(url_for("auth.users"))
+        db.session.commit()
+        flash(_("A link to choose a new password is on its way to %(email)s.", email=user.email), "success")
         return redirect(url_for("auth.users"))
     if what == "sign-out":
         sign_out_everywhere(user, actor)

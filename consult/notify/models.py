@@ -27,6 +27,7 @@ class NoticeKind(enum.StrEnum):
     PANEL_INVITATION = "panel_invitation"
     RECORD_RETURNED = "record_returned"
     RECORD_APPROVED = "record_approved"
+    PASSWORD_RESET = "password_reset"  # noqa: S105  a kind of notice, not a password
 
 
 class OutboxStatus(enum.StrEnum):

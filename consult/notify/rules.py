@@ -9,7 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 #: Sent whatever the recipient chose: they answer something the recipient did or must do.
-ESSENTIAL_KINDS = frozenset({"vote_received", "panel_invitation", "record_returned", "record_approved"})
+ESSENTIAL_KINDS = frozenset(
+    {"vote_received", "panel_invitation", "record_returned", "record_approved", "password_reset"}
+)
 
 #: Keys of each notice's context: (required, optional). Nothing else is accepted, so a caller cannot
 #: slip another person's name or address into a message by accident.
@@ -24,6 +26,7 @@ CONTEXT_KEYS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "panel_invitation": (frozenset({"compound", "panel", "path"}), frozenset({"respond_by"})),
     "record_returned": (frozenset({"compound", "version", "reasons", "path"}), frozenset()),
     "record_approved": (frozenset({"compound", "version", "path"}), frozenset()),
+    "password_reset": (frozenset({"path", "minutes"}), frozenset()),
 }
 
 #: The answers a comment can get (意见采纳情况).

@@ -44,6 +44,7 @@ KIND_LABELS = {
     NoticeKind.PANEL_INVITATION: _l("Panel invitation"),
     NoticeKind.RECORD_RETURNED: _l("Record returned"),
     NoticeKind.RECORD_APPROVED: _l("Record approved"),
+    NoticeKind.PASSWORD_RESET: _l("New-password link"),
 }
 
 STATUS_LABELS = {

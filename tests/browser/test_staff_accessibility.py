@@ -42,7 +42,7 @@ FILES = {
     "dossier.pdf",
 }
 #: staff pages that anyone may open (the rest of those rows are resident pages)
-OPEN_STAFF_PAGES = {"auth.login"}
+OPEN_STAFF_PAGES = {"auth.login", "auth.forgot", "auth.reset"}
 RESIDENT_ROUTES = {p.endpoint for p in PAGES} | set(NOT_PAGES) - OPEN_STAFF_PAGES
 
 

@@ -69,6 +69,7 @@ def test_essential_and_non_essential_kinds():
         NoticeKind.PANEL_INVITATION,
         NoticeKind.RECORD_RETURNED,
         NoticeKind.RECORD_APPROVED,
+        NoticeKind.PASSWORD_RESET,  # asked for, or sent by an administrator: never unsubscribed
     }
     assert set(rules.CONTEXT_KEYS) == {k.value for k in NoticeKind}
 

@@ -33,6 +33,7 @@ from sqlalchemy import select
 
 from consult.auth.models import Role
 from consult.auth.services import create_user
+from consult.auth.services import reset_token
 from consult.compounds.models import Building
 from consult.compounds.models import Owner
 from consult.compounds.services import create_compound
@@ -186,6 +187,7 @@ def build_world(stage: str = "needs") -> World:
         "proxy_giver": li.id,
         "message": message.id,
         "unsubscribe": unsubscribe_token("zhang@example.test", "zh_CN"),
+        "reset": reset_token(target),
         "token": bystander.token,
         "panel": panel.id,
         "panel_member": panel.members[0].id,

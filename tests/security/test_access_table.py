@@ -82,9 +82,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "api.stages": EVERYONE,
     "api.streets": EVERYONE,
     # staff accounts
+    "auth.forgot": EVERYONE,
     "auth.login": EVERYONE,
     "auth.logout": STAFF,
     "auth.password": STAFF,
+    "auth.reset": EVERYONE,  # the page a new-password link opens (its token names the account)
     "auth.sign_out_all": ADMINS,
     "auth.user_action": ADMINS,
     "auth.user_role": ADMINS,
@@ -259,6 +261,7 @@ ROUND_OF_ENDPOINT = {
 #: URL parameters named alike on several routes but meaning different things: (endpoint, name) -> world id
 PARAMETERS = {
     ("notify.unsubscribe", "token"): "unsubscribe",
+    ("auth.reset", "token"): "reset",
     ("residents.enter_link", "token"): "token",
     ("surveys.decide", "code"): "need_code",
     ("voting.receipt", "code"): "receipt",
