@@ -10,6 +10,7 @@ from wtforms import StringField
 from wtforms.validators import EqualTo
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
+from wtforms.validators import Optional
 
 from consult.auth.models import Role
 
@@ -45,7 +46,8 @@ class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=100)])
     role = SelectField(_l("Role"), choices=[])
     street = SelectField(_l("Street (community workers only)"), choices=[])
-    password = PasswordField(_l("First password"), validators=[InputRequired(), Length(min=10, max=200)])
+    #: empty: the account gets a random password, and its owner a link to choose their own
+    password = PasswordField(_l("First password"), validators=[Optional(), Length(min=10, max=200)])
 
     def __init__(self, *args: Any, streets: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -215,15 +216,19 @@ def users() -> Any:
     form = UserForm(streets=_streets())
     if form.validate_on_submit():
         street = db.session.get(Street, int(form.street.data)) if form.street.data else None
+        actor = f"user:{current_user.id}"
+        by_link = not form.password.data
         try:
-            create_user(
+            user = create_user(
                 form.email.data or "",
                 form.name.data or "",
-                form.password.data or "",
+                form.password.data or secrets.token_urlsafe(32),  # by link: a password nobody knows
                 Role(form.role.data),
                 street,
-                actor=f"user:{current_user.id}",
+                actor=actor,
             )
+            if by_link and not send_reset_link(user, actor, utcnow()):
+                raise AccountError(_("This address cannot take e-mail: give a first password instead."))
         except WeakPassword as error:
             db.session.rollback()
             form.password.errors.append(str(error))
@@ -232,11 +237,25 @@ def users() -> Any:
             form.email.errors.append(str(error))
         else:
             db.session.commit()
-            flash(_("The account is created."), "success")
+            if by_link:
+                flash(
+                    _(
+                        "The account is created. A link to choose a password is on its way to %(email)s.",
+                        email=user.email,
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("The account is created."), "success")
             return redirect(url_for("auth.users"))
     accounts = db.session.scalars(select(User).order_by(User.role, User.email)).all()
     return render_template(
-        "admin/users.html", users=accounts, form=form, role_labels=ROLE_LABELS, streets=_streets()
+        "admin/users.html",
+        users=accounts,
+        form=form,
+        role_labels=ROLE_LABELS,
+        streets=_streets(),
+        reset_minutes=current_app.config["RESET_LINK_MINUTES"],
     )
 
 

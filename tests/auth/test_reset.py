@@ -148,3 +148,19 @@ def test_the_links_token_is_kept_out_of_request_logs():
         redact("GET /auth/reset/WzEsImFiYyJd.aBcD.eFg-h_1 HTTP/1.1") == "GET /auth/reset/[redacted] HTTP/1.1"
     )
     assert redact("POST /auth/reset HTTP/1.1") == "POST /auth/reset HTTP/1.1"
+
+
+def test_an_account_made_without_a_password_gets_a_link_to_choose_one(client, auth, create_user, street):
+    admin = create_user("admin@example.test", Role.ADMIN)
+    auth.login(admin)
+    created = client.post(
+        "/auth/users",
+        data={"email": "new@example.test", "name": "赵敏", "role": "worker", "street": str(street.id)},
+        follow_redirects=True,
+    )
+    assert "账号已创建。设置密码的链接已发往 new@example.test。" in created.get_data(as_text=True)
+    [(address, path)] = sent_links()
+    assert address == "new@example.test"
+    auth.logout()
+    assert client.post(path, data={"new": NEW, "again": NEW}).status_code == 302
+    assert auth.login("new@example.test", NEW).status_code == 302
