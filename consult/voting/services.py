@@ -415,6 +415,38 @@ def add_standard_questions(round_: Round, actor: str, now: datetime) -> list[Vot
     return added
 
 
+def carry_over_questions(round_: Round, actor: str, now: datetime) -> list[VoteQuestion]:
+    """A repeated vote starts from the questions of the attempt it repeats (failed, or overtaken by a
+    reopened round): each is added again as it was, with its scope and its rule, while this attempt is
+    a draft without questions; they may then be changed like any others."""
+    _ensure_draft(round_)
+    if round_.repeat_of_id is None:
+        raise VotingError(_l("This round repeats no earlier attempt."))
+    if questions_of(round_):
+        raise VotingError(_l("This round has questions already."))
+    earlier = db.session.get(Round, round_.repeat_of_id)
+    assert earlier is not None
+    added = [
+        add_question(
+            round_,
+            topic=q.topic,
+            kind=q.kind,
+            prompt_zh=q.prompt_zh,
+            prompt_en=q.prompt_en,
+            options=[(o["key"], o["zh"], o.get("en")) for o in q.options],
+            rule=q.consent_rule,
+            scope=q.scope,
+            building_id=q.building_id,
+            unit_id=q.unit_id,
+            actor=actor,
+            now=now,
+        )
+        for q in questions_of(earlier)
+    ]
+    record(actor, "vote.questions_carried_over", round_.compound_id, round=round_.id, source=earlier.id)
+    return added
+
+
 # --- the roll: who is in each question's scope
 
 

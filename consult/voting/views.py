@@ -447,6 +447,22 @@ def add_standard(compound_id: int, round_id: int) -> Any:
     return redirect(url_for("voting.manage", compound_id=compound.id, round_id=round_.id))
 
 
+@bp.post("/compounds/<int:compound_id>/votes/<int:round_id>/questions/carry-over")
+@role_required(*RUNNERS)
+def carry_over_questions(compound_id: int, round_id: int) -> Any:
+    compound, round_ = _staff_round(compound_id, round_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        added = services.carry_over_questions(round_, _actor(), utcnow())
+        db.session.commit()
+        flash(_("%(count)s questions are added.", count=len(added)), "success")
+    except VotingError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("voting.manage", compound_id=compound.id, round_id=round_.id))
+
+
 @bp.post("/compounds/<int:compound_id>/votes/<int:round_id>/questions/<int:question_id>/remove")
 @role_required(*RUNNERS)
 def remove_question(compound_id: int, round_id: int, question_id: int) -> Any:

@@ -220,7 +220,18 @@ def test_a_return_to_round_two_overtakes_the_vote_which_is_held_again_on_the_rev
 
     again = repeat(vote, "user:1", published)
     assert (again.number, again.attempt, again.repeat_of_id) == (3, 2, vote.id)
-    voting.add_standard_questions(again, "user:1", published)
+    carried = voting.carry_over_questions(again, "user:1", published)
+
+    def asked(question):
+        return (question.topic, question.kind, question.prompt_zh, question.options, question.scope)
+
+    def where(question):
+        return (question.unit_id, question.rule)
+
+    assert [asked(q) + where(q) for q in carried] == [asked(q) + where(q) for q in voting.questions_of(vote)]
+    assert len(carried) > 4  # the plan, management, pact, funding, and a lift per unit
+    with pytest.raises(voting.VotingError, match="has questions already"):
+        voting.carry_over_questions(again, "user:1", published)
     again.closes_at = published + timedelta(days=14)
     apply(again, Action.OPEN, "user:1", published + timedelta(hours=1))
     with pytest.raises(RecordRefused, match="vote"):

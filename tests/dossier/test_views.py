@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from consult.dossier.models import ConsensusRecord
 from consult.extensions import db
+from consult.rounds.models import Round
 from consult.rounds.rules import RoundState
+from consult.voting.services import questions_of
 from tests.test_i18n import latin_words
 from tests.test_i18n import visible_text
 
@@ -138,6 +140,13 @@ def test_a_return_to_round_two_shows_the_worker_the_vote_to_hold_again(client, a
     auth.login(staff["worker"])
     again = client.post(f"/compounds/{compound.id}/rounds/{vote.id}/repeat", follow_redirects=True)
     assert "第 3 轮将重新进行（第 2 次）" in zh_text(again)
+    db.session.rollback()
+    repeat = db.session.scalars(select(Round).where(Round.repeat_of_id == vote.id)).one()
+    manage = f"/compounds/{compound.id}/votes/{repeat.id}"
+    assert "沿用上一次表决的表决事项" in zh_text(client.get(manage))
+    carried = client.post(f"{manage}/questions/carry-over", follow_redirects=True)
+    assert f"已添加 {len(questions_of(vote))} 个问题。" in zh_text(carried)
+    assert "沿用上一次表决的表决事项" not in zh_text(carried)
 
 
 def test_a_reviewer_approves_and_the_dashboard_shows_it(client, auth, consultation, staff):

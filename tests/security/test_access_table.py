@@ -195,6 +195,7 @@ ACCESS: dict[str, frozenset[str]] = {
     # round 3: the vote; who voted how is for that owner, workers (and the supervising admin) only
     "voting.add_question": RUN_A,
     "voting.add_standard": RUN_A,
+    "voting.carry_over_questions": RUN_A,
     "voting.ballot": OWNERS_A,
     "voting.ballot_for": OWNERS_A,  # 张伟 holds 李娜's written authority
     "voting.inspect": READ_A,

@@ -113,6 +113,33 @@ def test_questions_change_only_while_the_round_is_a_draft(vote, standard):
         services.remove_question(vote, standard[0].id, "t")
 
 
+def test_a_repeated_vote_starts_from_the_questions_of_the_failed_attempt(vote, standard, english_messages):
+    from consult.rounds.services import repeat
+
+    custom = custom_rule("1/2", "", ">1/2", "", "voters")
+    own = services.add_question(
+        vote, topic=Topic.OTHER, prompt_zh="自定", prompt_en="Own", rule=custom, actor="t", now=vote.opens_at
+    )
+    with pytest.raises(services.VotingError, match="repeats no earlier attempt"):
+        services.carry_over_questions(vote, "t", vote.opens_at)
+    open_round(vote)
+    apply(vote, Action.FAIL, "test", vote.opens_at + timedelta(hours=2), "参与不足")
+    again = repeat(vote, "t", vote.opens_at + timedelta(days=1))
+    db.session.commit()
+    carried = services.carry_over_questions(again, "t", vote.opens_at + timedelta(days=1))
+    db.session.commit()
+    assert [(q.prompt_zh, q.scope, q.unit_id, q.rule) for q in carried] == [
+        (q.prompt_zh, q.scope, q.unit_id, q.rule) for q in [*standard, own]
+    ]
+    assert carried[-1].consent_rule == custom
+    assert {q.round_id for q in carried} == {again.id}
+    assert [q.round_id for q in services.questions_of(vote)] == [vote.id] * len(carried)  # kept as they were
+    with pytest.raises(services.VotingError, match="has questions already"):
+        services.carry_over_questions(again, "t", vote.opens_at)
+    audit = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert audit.action == "vote.questions_carried_over"
+
+
 def test_a_scope_must_be_in_the_compound(vote, create_compound):
     from consult.roster.parse import parse_roster
     from consult.roster.services import apply_rows
