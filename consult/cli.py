@@ -236,6 +236,35 @@ def restore_command(file: Path, yes: bool) -> None:
     click.echo(f"Restored from {file}: {check.entries} audit entries, head {check.head}.")
 
 
+@click.command("reencrypt")
+@click.option("--old-data-key", help="The DATA_KEY the values were sealed with (base64).")
+@click.option(
+    "--old-secret-key", help="The SECRET_KEY whose derived key sealed them (while DATA_KEY was not set)."
+)
+def reencrypt_command(old_data_key: str | None, old_secret_key: str | None) -> None:
+    """After DATA_KEY (or, while it is unset, SECRET_KEY) changed: seal the stored phone numbers and
+    e-mail addresses again under the current key. All or nothing; running it again changes nothing.
+    E-mails' unsubscribe links made before stop working."""
+    from consult.audit.services import record
+    from consult.crypto import UnreadableValue
+    from consult.crypto import key_of
+    from consult.crypto import reencrypt
+
+    if bool(old_data_key) == bool(old_secret_key):
+        fail("give the old key: --old-data-key or --old-secret-key (one of them)")
+    try:
+        old = key_of(old_data_key, old_secret_key or "")
+    except ValueError as error:  # not base64, or not 32 bytes
+        fail(f"--old-data-key: {error}")
+    try:
+        done = reencrypt(old)
+    except UnreadableValue as error:
+        fail(f"{error} opens with neither the old key nor the current one; nothing was changed")
+    record("cli", "keys.reencrypted", changed=done.changed, current=done.current)
+    db.session.commit()
+    click.echo(f"{done.changed} values sealed under the current key; {done.current} were already.")
+
+
 @click.group("translate")
 def translate() -> None:
     """Message catalogues: extract, update, compile."""
@@ -307,6 +336,7 @@ def register(app: Flask) -> None:
         audit,
         backup_command,
         restore_command,
+        reencrypt_command,
         translate,
         purge_command,
         *notify_commands,

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+
+import pytest
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 from sqlalchemy import text
 
+from consult.audit.models import AuditEntry
+from consult.compounds.models import Occupant
 from consult.compounds.models import Owner
 from consult.extensions import db
 from consult.roster.parse import parse_roster
@@ -40,3 +46,68 @@ def test_a_re_import_of_the_same_file_changes_nothing(compound):
     plan = apply_rows(compound, parse_roster(ROSTER.encode()), "test")
     assert plan.owners.unchanged == 1
     assert plan.owners.updated == 0
+
+
+ROSTER_TWO = (
+    "楼栋,单元,房号,建筑面积,业主姓名,联系电话,邮箱,身份\n"
+    "1,1,101,80,张伟,13812341234,zw@example.test,业主\n"
+    "1,1,102,70,李娜,13900001111,,业主\n"
+    "1,1,102,,王芳,13700002222,wf@example.test,租户\n"
+)
+NEW_KEY = base64.b64encode(bytes(range(32))).decode()
+
+
+def stored_contacts() -> list[tuple[str | None, ...]]:
+    owners = db.session.execute(text("SELECT phone, email FROM owner ORDER BY id")).all()
+    occupants = db.session.execute(text("SELECT phone, email FROM occupant ORDER BY id")).all()
+    return [tuple(row) for row in [*owners, *occupants]]
+
+
+def readable_contacts() -> list[tuple[str | None, ...]]:
+    db.session.expire_all()
+    owners = db.session.scalars(select(Owner).order_by(Owner.id)).all()
+    occupants = db.session.scalars(select(Occupant).order_by(Occupant.id)).all()
+    return [(p.phone, p.email) for p in [*owners, *occupants]]
+
+
+def test_a_new_data_key_seals_every_contact_again_all_or_nothing(app, compound, runner):
+    apply_rows(compound, parse_roster(ROSTER_TWO.encode()), "test")
+    db.session.commit()
+    plain = readable_contacts()
+    assert plain == [
+        ("13812341234", "zw@example.test"),
+        ("13900001111", None),
+        ("13700002222", "wf@example.test"),
+    ]
+    before = stored_contacts()
+    app.config["DATA_KEY"] = NEW_KEY  # the operator sets a key of its own: the old one was derived
+    with pytest.raises(InvalidTag):
+        readable_contacts()
+    db.session.rollback()
+
+    refused = runner.invoke(args=["reencrypt", "--old-secret-key", "not the secret"])
+    assert refused.exit_code == 1
+    assert "owner.phone of row" in refused.output
+    assert "nothing was changed" in refused.output
+    assert stored_contacts() == before
+
+    done = runner.invoke(args=["reencrypt", "--old-secret-key", "test"])
+    assert done.exit_code == 0, done.output
+    assert "5 values sealed under the current key; 0 were already." in done.output
+    assert readable_contacts() == plain
+    after = stored_contacts()
+    assert all(value is None or value.startswith("v1:") for row in after for value in row)
+    assert all(a != b for a, b in zip(after, before, strict=True))
+    again = runner.invoke(args=["reencrypt", "--old-secret-key", "test"])
+    assert "0 values sealed under the current key; 5 were already." in again.output
+    assert stored_contacts() == after  # the second run changed nothing
+    assert db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id.desc())).first() == (
+        "keys.reencrypted"
+    )
+
+
+def test_reencrypting_needs_exactly_one_well_formed_old_key(runner):
+    for args in ([], ["--old-secret-key", "a", "--old-data-key", NEW_KEY], ["--old-data-key", "c2hvcnQ="]):
+        result = runner.invoke(args=["reencrypt", *args])
+        assert result.exit_code == 1
+        assert "Error:" in result.output
