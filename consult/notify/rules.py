@@ -13,6 +13,11 @@ ESSENTIAL_KINDS = frozenset(
     {"vote_received", "panel_invitation", "record_returned", "record_approved", "password_reset"}
 )
 
+#: Notices whose text is wiped once sent: it holds a link that acts for its recipient (a new password).
+WIPED_ONCE_SENT = frozenset({"password_reset"})
+#: what a wiped text reads
+WIPED = "[wiped once sent]"
+
 #: Keys of each notice's context: (required, optional). Nothing else is accepted, so a caller cannot
 #: slip another person's name or address into a message by accident.
 CONTEXT_KEYS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -41,6 +46,10 @@ REFUSED_STATUSES = frozenset({400, 413, 415, 422})
 
 def is_essential(kind: str) -> bool:
     return kind in ESSENTIAL_KINDS
+
+
+def is_wiped_once_sent(kind: str) -> bool:
+    return kind in WIPED_ONCE_SENT
 
 
 def context_problems(kind: str, context: Mapping[str, Any]) -> list[str]:

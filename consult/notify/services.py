@@ -273,6 +273,8 @@ def resend(message_id: int, *, now: datetime | None = None, actor: str = "system
         raise NotResendable(_("This message is already waiting to be sent."))
     if not rules.is_essential(message.kind.value) and is_unsubscribed(message.to_address):
         raise NotResendable(_("This address has unsubscribed from notices of this kind."))
+    if rules.is_wiped_once_sent(message.kind.value) and message.status is OutboxStatus.SENT:
+        raise NotResendable(_("Its link was wiped once it was sent: send a new one instead."))
     previous = message.status
     message.status = OutboxStatus.PENDING
     message.attempts = 0
@@ -311,6 +313,7 @@ class _Claimed:
     html_body: str
     unsubscribe_url: str | None
     attempts: int
+    kind: NoticeKind
 
 
 def default_worker_id() -> str:
@@ -346,7 +349,9 @@ def _claim(
             claim_token=token,
             claimed_until=now + lease,
         )
-        .returning(M.id, M.to_address, M.subject, M.text_body, M.html_body, M.unsubscribe_url, M.attempts)
+        .returning(
+            M.id, M.to_address, M.subject, M.text_body, M.html_body, M.unsubscribe_url, M.attempts, M.kind
+        )
         .execution_options(synchronize_session=False)
     ).all()
     return sorted((_Claimed(*row) for row in rows), key=lambda c: c.id)
@@ -495,9 +500,11 @@ def _send_one(
             )
             (report.retrying if done else report.lost).append(message.id)
         return
-    done = _update_claimed(
-        session, message.id, token, status=OutboxStatus.SENT, claimed_until=None, sent_at=now, last_error=None
-    )
+    sent: dict[str, Any] = {"status": OutboxStatus.SENT, "claimed_until": None, "sent_at": now}
+    sent["last_error"] = None
+    if rules.is_wiped_once_sent(message.kind.value):  # a live link is kept nowhere once it has gone out
+        sent.update(text_body=rules.WIPED, html_body=rules.WIPED)
+    done = _update_claimed(session, message.id, token, **sent)
     (report.sent if done else report.lost).append(message.id)
 
 

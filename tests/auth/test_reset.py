@@ -164,3 +164,26 @@ def test_an_account_made_without_a_password_gets_a_link_to_choose_one(client, au
     auth.logout()
     assert client.post(path, data={"new": NEW, "again": NEW}).status_code == 302
     assert auth.login("new@example.test", NEW).status_code == 302
+
+
+def test_the_link_goes_out_and_is_kept_nowhere_once_sent(app, worker):
+    from consult.notify.mailer import get_mailer
+    from consult.notify.rules import WIPED
+    from consult.notify.services import NotResendable
+    from consult.notify.services import resend
+    from consult.notify.services import send_pending
+
+    request_reset(worker.email, utcnow())
+    db.session.commit()
+    [(_address, path)] = sent_links()
+    mailer = get_mailer(app)
+    assert send_pending(mailer, utcnow()).sent != []
+    [email] = [e for e in mailer.outbox if e.to == worker.email]
+    assert path in email.text
+    assert path in email.html
+    db.session.expire_all()
+    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "password_reset")).one()
+    assert (message.status.value, message.text_body, message.html_body) == ("sent", WIPED, WIPED)
+    with pytest.raises(NotResendable):
+        resend(message.id)
+    assert user_for_reset(path.rsplit("/", 1)[1]) == worker  # the link itself still works, once
