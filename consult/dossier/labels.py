@@ -26,6 +26,18 @@ LABELS: dict[str, dict[str, Any]] = {
         "done": _l("Done"),
         "failed": _l("Failed"),
     },
+    #: the round history's actions (``RoundEvent.action``), as the rounds' timeline names them
+    "action": {
+        "plan": _l("Planned"),
+        "open": _l("Open the round"),
+        "close": _l("Close the round"),
+        "publish": _l("Publish the answer"),
+        "finish": _l("End the notice period"),
+        "fail": _l("Mark as failed"),
+        "repeat": _l("Repeat"),
+        "reopen": _l("Reopened after the district review"),
+        "overtaken": _l("Overtaken: an earlier round was reopened, this one is held again"),
+    },
     "topic": {
         "plan": _l("Renovation plan"),
         "lift": _l("Lift"),

@@ -267,7 +267,7 @@ class _Builder:
             self.story.append(
                 self.table(
                     [_("Round"), _("Date"), _("What"), _("Reason")],
-                    [[n, _date(e["at"]), e["action"], e["reason"]] for n, e in reasons],
+                    [[n, _date(e["at"]), label("action", e["action"]), e["reason"]] for n, e in reasons],
                     (0.08, 0.14, 0.14, 0.64),
                 )
             )

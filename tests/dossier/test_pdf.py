@@ -91,3 +91,24 @@ def test_flask_dossier_writes_the_same_pdf(record, runner, tmp_path):
     result = runner.invoke(args=["dossier", "浣花小区", "--version", "9", "--out", str(out)])
     assert result.exit_code == 1
     assert "no consensus record version 9" in result.output
+
+
+def test_the_reasons_recorded_name_each_act_in_the_readers_language(record, consultation, tmp_path):
+    from consult.rounds.rules import Action
+    from consult.rounds.services import apply
+
+    vote = consultation.rounds[2]
+    services.return_record(record, {"lifts": "电梯表决需补充"}, 3, 7, False, "user:2", datetime.now(UTC))
+    db.session.commit()
+    apply(vote, Action.CLOSE, "user:1", vote.closes_at)
+    second = services.submit_record(
+        consultation.compound, Funding(Decimal("1200.00"), Decimal("30"), None, ""), "user:1", vote.closes_at
+    )
+    db.session.commit()
+    path = tmp_path / "dossier.pdf"
+    path.write_bytes(services.dossier_pdf(second, "zh_CN"))
+    text = poppler("pdftotext", str(path), "-")
+    flat = text.replace("\n", "")  # a cell's words wrap at its width
+    assert "区级审核退回后重新开放" in flat
+    assert "电梯表决需补充" in flat
+    assert "reopen" not in flat  # the engine's code for it

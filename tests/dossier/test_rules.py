@@ -104,3 +104,19 @@ def test_a_return_needs_a_reason_a_round_to_reopen_and_days():
 def test_reasons_come_in_the_record_s_section_order_without_empty_ones():
     reasons = {"funding": "补贴标准", "profile": "  ", "rounds": "第二轮日期"}
     assert reasons_in_order(reasons) == [("rounds", "第二轮日期"), ("funding", "补贴标准")]
+
+
+def test_every_action_of_a_rounds_history_has_words_in_the_record(app):
+    """The PDF's "reasons recorded" names each act of the round engine in the reader's language."""
+    from flask_babel import force_locale
+
+    from consult.dossier.labels import LABELS
+    from consult.dossier.labels import label
+    from consult.rounds.rules import OVERTAKEN
+    from consult.rounds.rules import Action
+
+    written = {action.value for action in Action} | {"plan", "repeat", OVERTAKEN}
+    assert written <= set(LABELS["action"])
+    with force_locale("zh_CN"):
+        assert label("action", "overtaken") == "前面的轮次重新开放，本轮结果不再有效，将重新进行"
+        assert label("action", "reopen") != "reopen"
