@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from typing import TypeVar
 
@@ -431,36 +432,31 @@ def add_question(compound_id: int, round_id: int) -> Any:
     return redirect(url_for("voting.manage", compound_id=compound.id, round_id=round_.id))
 
 
-@bp.post("/compounds/<int:compound_id>/votes/<int:round_id>/questions/standard")
-@role_required(*RUNNERS)
-def add_standard(compound_id: int, round_id: int) -> Any:
+def _add_questions(compound_id: int, round_id: int, add: Callable[[Round, str, datetime], list[Any]]) -> Any:
+    """A button that adds a set of questions at once (``add(round, actor, now)``)."""
     compound, round_ = _staff_round(compound_id, round_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        added = services.add_standard_questions(round_, _actor(), utcnow())
+        added = add(round_, _actor(), utcnow())
         db.session.commit()
         flash(_("%(count)s questions are added.", count=len(added)), "success")
     except VotingError as error:
         db.session.rollback()
         flash(str(error), "error")
     return redirect(url_for("voting.manage", compound_id=compound.id, round_id=round_.id))
+
+
+@bp.post("/compounds/<int:compound_id>/votes/<int:round_id>/questions/standard")
+@role_required(*RUNNERS)
+def add_standard(compound_id: int, round_id: int) -> Any:
+    return _add_questions(compound_id, round_id, services.add_standard_questions)
 
 
 @bp.post("/compounds/<int:compound_id>/votes/<int:round_id>/questions/carry-over")
 @role_required(*RUNNERS)
 def carry_over_questions(compound_id: int, round_id: int) -> Any:
-    compound, round_ = _staff_round(compound_id, round_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        added = services.carry_over_questions(round_, _actor(), utcnow())
-        db.session.commit()
-        flash(_("%(count)s questions are added.", count=len(added)), "success")
-    except VotingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    return redirect(url_for("voting.manage", compound_id=compound.id, round_id=round_.id))
+    return _add_questions(compound_id, round_id, services.carry_over_questions)
 
 
 @bp.post("/compounds/<int:compound_id>/votes/<int:round_id>/questions/<int:question_id>/remove")
