@@ -29,6 +29,14 @@ class PasswordForm(FlaskForm):
     )
 
 
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("The 6-digit code your app shows"),
+        validators=[InputRequired(), Length(min=6, max=12)],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
+    )
+
+
 class ForgotForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=200)])
 

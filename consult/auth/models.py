@@ -15,6 +15,7 @@ from sqlalchemy.orm import relationship
 
 from consult.compounds.models import Street
 from consult.compounds.models import str_enum
+from consult.crypto import EncryptedString
 from consult.db import utcnow
 from consult.extensions import db
 
@@ -44,6 +45,10 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     #: changes on logout and password change, which ends every session of this user at once
     session_token: Mapped[str] = mapped_column(String(40), default=new_session_token)
+    #: two-step sign-in: the secret shared with the person's authenticator app (None: password alone),
+    #: and the last time step whose code was accepted (a code works once)
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString)
+    totp_last_step: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     street: Mapped[Street | None] = relationship()

@@ -4,8 +4,14 @@ common leaked passwords and of its dictionaries, with their usual substitutions)
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
+import struct
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 MIN_PASSWORD_LENGTH = 10
 #: zxcvbn's score a password needs: 3 is "safely unguessable" (about 10^8 guesses or more); 0 to 4
@@ -55,3 +61,56 @@ def guess_score(password: str) -> int:
     from zxcvbn import zxcvbn  # its dictionaries load on first use, not with every process
 
     return int(zxcvbn(password[:GUESS_LENGTH])["score"])
+
+
+# --- two-step sign-in: time-based one-time codes (TOTP, RFC 6238) from an authenticator app
+
+#: digits of a code, seconds a code lasts, and the steps either side of now that are accepted (a phone's
+#: clock a little off, or a code typed as it changed)
+TOTP_DIGITS = 6
+TOTP_PERIOD = 30
+TOTP_WINDOW = 1
+
+
+def new_totp_secret() -> str:
+    """A fresh secret shared with the app: 160 random bits, in base32 (as the apps take it)."""
+    return base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
+
+
+def _secret_bytes(secret: str) -> bytes:
+    cleaned = secret.replace(" ", "").upper()
+    return base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+
+
+def totp_code(secret: str, step: int) -> str:
+    """The code of time step ``step`` (HOTP of RFC 4226 with the step as its counter, HMAC-SHA1)."""
+    digest = hmac.new(_secret_bytes(secret), struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return str(number % 10**TOTP_DIGITS).zfill(TOTP_DIGITS)
+
+
+def time_step(now: float) -> int:
+    return int(now // TOTP_PERIOD)
+
+
+def accepted_step(secret: str, code: str, now: float, last_step: int | None) -> int | None:
+    """The time step whose code this is, within the window around ``now`` and later than the last step
+    accepted (a code works once); None when it is no such code."""
+    code = code.strip().replace(" ", "")
+    if len(code) != TOTP_DIGITS or not code.isdigit():
+        return None
+    current = time_step(now)
+    for step in range(current - TOTP_WINDOW, current + TOTP_WINDOW + 1):
+        if last_step is not None and step <= last_step:
+            continue
+        if hmac.compare_digest(totp_code(secret, step), code):
+            return step
+    return None
+
+
+def otpauth_uri(secret: str, account: str, issuer: str = "Tongxin") -> str:
+    """What the app's QR code holds: the secret, the account and who issued it."""
+    label = quote(f"{issuer}:{account}")
+    query = f"secret={secret}&issuer={quote(issuer)}&digits={TOTP_DIGITS}&period={TOTP_PERIOD}"
+    return f"otpauth://totp/{label}?{query}"

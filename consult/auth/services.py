@@ -21,6 +21,7 @@ from consult.auth.models import User
 from consult.auth.models import new_session_token
 from consult.auth.rules import MIN_PASSWORD_LENGTH
 from consult.auth.rules import PasswordProblem
+from consult.auth.rules import accepted_step
 from consult.auth.rules import password_problem
 from consult.compounds.models import Street
 from consult.errors import ConsultError
@@ -204,6 +205,57 @@ def reset_password(user: User, new: str) -> None:
     user.password_hash = hash_password(new)
     end_sessions(user)
     record(f"user:{user.id}", "user.password_reset", user_id=user.id)
+
+
+# --- two-step sign-in (an authenticator app's code after the password)
+
+
+class WrongCode(AccountError):
+    """The code is not the app's code for now, or it has been used already."""
+
+
+def _take_code(user: User, secret: str, code: str, now: float) -> None:
+    step = accepted_step(secret, code, now, user.totp_last_step)
+    if step is None:
+        raise WrongCode(_l("That code is not right, or it has been used. Type the code your app shows now."))
+    user.totp_last_step = step
+
+
+def turn_on_two_step(user: User, secret: str, code: str, now: float) -> None:
+    """Two-step sign-in from now on, once the app shows the code of ``secret``; every other session of
+    the account ends (they were opened with the password alone)."""
+    user.totp_last_step = None
+    _take_code(user, secret, code, now)
+    user.totp_secret = secret
+    end_sessions(user)
+    record(f"user:{user.id}", "user.two_step_on", user_id=user.id)
+
+
+def turn_off_two_step(user: User, code: str, now: float) -> None:
+    """The password alone again, confirmed by a code of the app."""
+    if user.totp_secret is None:
+        raise AccountError(_l("Two-step sign-in is not on."))
+    _take_code(user, user.totp_secret, code, now)
+    user.totp_secret = user.totp_last_step = None
+    record(f"user:{user.id}", "user.two_step_off", user_id=user.id)
+
+
+def second_step(user: User, code: str, now: float) -> None:
+    """The code that completes a sign-in; a wrong one is audited (the caller commits either way)."""
+    assert user.totp_secret is not None
+    try:
+        _take_code(user, user.totp_secret, code, now)
+    except WrongCode:
+        record("anonymous", "user.two_step_failed", user_id=user.id)
+        raise
+
+
+def reset_two_step(user: User, actor: str) -> None:
+    """An administrator turns a person's two-step sign-in off (a lost phone); their sessions end. They
+    sign in with the password and may turn it on again with a new app."""
+    user.totp_secret = user.totp_last_step = None
+    end_sessions(user)
+    record(actor, "user.two_step_reset", user_id=user.id)
 
 
 def set_active(user: User, active: bool, actor: str) -> None:

@@ -19,11 +19,13 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from consult.audit.services import record
 from consult.auth.decorators import role_required
 from consult.auth.forms import ROLE_LABELS
+from consult.auth.forms import CodeForm
 from consult.auth.forms import ForgotForm
 from consult.auth.forms import LoginForm
 from consult.auth.forms import PasswordForm
@@ -31,25 +33,33 @@ from consult.auth.forms import ResetForm
 from consult.auth.forms import UserForm
 from consult.auth.models import Role
 from consult.auth.models import User
+from consult.auth.rules import new_totp_secret
+from consult.auth.rules import otpauth_uri
 from consult.auth.services import AccountError
 from consult.auth.services import WeakPassword
+from consult.auth.services import WrongCode
 from consult.auth.services import authenticate
 from consult.auth.services import change_password
 from consult.auth.services import create_user
 from consult.auth.services import end_sessions
 from consult.auth.services import request_reset
 from consult.auth.services import reset_password
+from consult.auth.services import reset_two_step
+from consult.auth.services import second_step
 from consult.auth.services import send_reset_link
 from consult.auth.services import set_active
 from consult.auth.services import set_role
 from consult.auth.services import sign_out_everyone
 from consult.auth.services import sign_out_everywhere
+from consult.auth.services import turn_off_two_step
+from consult.auth.services import turn_on_two_step
 from consult.auth.services import user_for_reset
 from consult.compounds.models import Street
 from consult.db import utcnow
 from consult.extensions import db
 from consult.extensions import limiter
 from consult.i18n import fresh_session
+from consult.residents.qr import qr_svg
 from consult.safety import local_target
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -96,13 +106,109 @@ def login() -> Any:
             db.session.commit()
             form.password.errors.append(_("E-mail or password is wrong."))
         else:
+            target = local_target(request.args.get("next"), url_for("compounds.dashboard"))
             fresh_session()
-            login_user(user)
-            start_staff_session(time.time())
-            record(f"user:{user.id}", "user.login")
-            db.session.commit()
-            return redirect(local_target(request.args.get("next"), url_for("compounds.dashboard")))
+            if user.totp_secret is not None:  # the password was right: now the app's code
+                session[PENDING] = {"user": user.id, "since": int(time.time()), "next": target}
+                db.session.commit()  # a rehashed password
+                return redirect(url_for("auth.second_factor"))
+            return _signed_in(user, target)
     return render_template("auth/login.html", form=form)
+
+
+def _signed_in(user: User, target: str) -> Any:
+    login_user(user)
+    start_staff_session(time.time())
+    record(f"user:{user.id}", "user.login")
+    db.session.commit()
+    return redirect(target)
+
+
+#: the session's note of a sign-in whose password was right and whose code is awaited
+PENDING = "two_step"
+#: how long the code may take after the password
+PENDING_SECONDS = 300
+
+
+def _pending_user() -> tuple[User, str] | None:
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or not isinstance(pending.get("since"), int):
+        return None
+    if time.time() - pending["since"] > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, pending.get("user")) if isinstance(pending.get("user"), int) else None
+    if user is None or not user.active or user.totp_secret is None:
+        return None
+    return user, str(pending.get("next") or url_for("compounds.dashboard"))
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"], deduct_when=lambda response: bool(g.get("login_failed")))
+def second_factor() -> Any:
+    """The second step of a sign-in with two-step sign-in on: the code the person's app shows."""
+    found = _pending_user()
+    if found is None:
+        session.pop(PENDING, None)
+        flash(_("Please sign in again."), "info")
+        return redirect(url_for("auth.login"))
+    user, target = found
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            second_step(user, form.code.data or "", time.time())
+        except WrongCode as error:
+            g.login_failed = True  # counts against the client's limit, as a wrong password does
+            db.session.commit()  # the failure's audit entry
+            form.code.errors.append(str(error))
+        else:
+            fresh_session()
+            return _signed_in(user, target)
+    return render_template("auth/code.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/two-step", methods=["GET", "POST"])
+@login_required
+def two_step() -> Any:
+    """Turn two-step sign-in on (scan the code, type the app's code) or off (type the app's code)."""
+    user = current_user._get_current_object()  # the account itself, not the proxy to it
+    form = CodeForm()
+    if user.totp_secret is None:
+        secret = session.get("two_step_setup")
+        if not isinstance(secret, str) or request.method == "GET":
+            secret = session["two_step_setup"] = new_totp_secret()
+        if form.validate_on_submit():
+            try:
+                turn_on_two_step(user, secret, form.code.data or "", time.time())
+            except WrongCode as error:
+                db.session.rollback()
+                form.code.errors.append(str(error))
+            else:
+                db.session.commit()
+                session.pop("two_step_setup", None)
+                fresh_session()
+                login_user(user)  # this session goes on with the new token
+                start_staff_session(time.time())
+                flash(_("Two-step sign-in is on. Other sessions of your account have ended."), "success")
+                return redirect(url_for("auth.two_step"))
+        uri = otpauth_uri(secret, user.email)
+        return render_template(
+            "auth/two_step.html",
+            form=form,
+            on=False,
+            secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            qr=Markup(qr_svg(uri, label=_("QR code for your authenticator app"))),  # noqa: S704  our own SVG
+        ), 422 if form.errors else 200
+    if form.validate_on_submit():
+        try:
+            turn_off_two_step(user, form.code.data or "", time.time())
+        except AccountError as error:
+            db.session.rollback()
+            form.code.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Two-step sign-in is off: your password alone signs you in."), "success")
+            return redirect(url_for("auth.two_step"))
+    return render_template("auth/two_step.html", form=form, on=True), 422 if form.errors else 200
 
 
 @bp.post("/logout")
@@ -259,13 +365,21 @@ def users() -> Any:
     )
 
 
-@bp.post("/users/<int:user_id>/<any(disable,enable,'sign-out','reset-link'):what>")
+@bp.post("/users/<int:user_id>/<any(disable,enable,'sign-out','reset-link','two-step-off'):what>")
 @role_required(Role.ADMIN)
 def user_action(user_id: int, what: str) -> Any:
     user = _user_or_404(user_id)
     actor = f"user:{current_user.id}"
     if user.id == current_user.id and what == "disable":
         flash(_("You cannot disable your own account."), "error")
+        return redirect(url_for("auth.users"))
+    if what == "two-step-off":
+        reset_two_step(user, actor)
+        db.session.commit()
+        flash(
+            _("Two-step sign-in is off for %(email)s; their sessions have ended.", email=user.email),
+            "success",
+        )
         return redirect(url_for("auth.users"))
     if what == "reset-link":
         if not send_reset_link(user, actor, utcnow()):

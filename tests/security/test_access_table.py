@@ -87,6 +87,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "auth.logout": STAFF,
     "auth.password": STAFF,
     "auth.reset": EVERYONE,  # the page a new-password link opens (its token names the account)
+    "auth.second_factor": frozenset(),  # reached only between a right password and the app's code
+    "auth.two_step": STAFF,
     "auth.sign_out_all": ADMINS,
     "auth.user_action": ADMINS,
     "auth.user_role": ADMINS,
