@@ -179,6 +179,8 @@ NOT_PAGES = {
     "public.poster": "the A4 poster a worker prints for the notice board (fixed paper width)",
     "public.poster_pdf": "the same poster as a PDF",
     "auth.login": "the staff sign-in page",
+    "auth.forgot": "staff: asking for a new-password link (walked with the staff pages)",
+    "auth.reset": "staff: the page a new-password link opens (walked with the staff pages)",
 }
 
 
