@@ -88,6 +88,23 @@ def staff_session_limits() -> Any:
     return None
 
 
+#: what a person who must turn two-step sign-in on may still open before they have
+BEFORE_TWO_STEP = {"auth.two_step", "auth.logout", "static", "i18n.switch", "i18n.toggle_large_type"}
+
+
+@bp.before_app_request
+def two_step_required() -> Any:
+    """A staff member of a role in ``TWO_STEP_ROLES`` without two-step sign-in turns it on first."""
+    if not current_user.is_authenticated or current_user.totp_secret is not None:
+        return None
+    if current_user.role.value not in current_app.config["TWO_STEP_ROLES"]:
+        return None
+    if request.endpoint in BEFORE_TWO_STEP:
+        return None
+    flash(_("Your account must use two-step sign-in: turn it on to go on."), "info")
+    return redirect(url_for("auth.two_step"))
+
+
 def login_limit() -> str:
     return current_app.config["LOGIN_LIMIT"]
 

@@ -177,3 +177,17 @@ def test_a_code_for_the_wrong_secret_turns_nothing_on(app, worker):
     turn_on_two_step(worker, RFC_SECRET, code_now(RFC_SECRET), time.time())
     with pytest.raises(WrongCode):
         second_step(worker, code_now(RFC_SECRET), time.time())  # the code used to turn it on
+
+
+@pytest.mark.options(TWO_STEP_ROLES=["admin"])
+def test_a_role_that_must_use_it_turns_it_on_before_anything_else(client, auth, worker, create_user):
+    admin = create_user("admin@example.test", Role.ADMIN)
+    auth.login(admin)
+    for path in ("/compounds/", "/auth/users", "/auth/password"):
+        assert client.get(path).headers["Location"].endswith("/auth/two-step"), path
+    assert client.get("/auth/two-step").status_code == 200
+    turn_on(client, admin)
+    assert client.get("/auth/users").status_code == 200
+    auth.logout()
+    auth.login(worker)  # a role that need not
+    assert client.get("/compounds/").status_code == 200
