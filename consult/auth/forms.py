@@ -37,6 +37,16 @@ class CodeForm(FlaskForm):
     )
 
 
+class SecondStepForm(FlaskForm):
+    """The code that completes a sign-in: the app's, or a recovery code (letters too, so no number pad)."""
+
+    code = StringField(
+        _l("The 6-digit code your app shows, or a recovery code"),
+        validators=[InputRequired(), Length(min=6, max=24)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+
 class ForgotForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=200)])
 

@@ -9,7 +9,9 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import column_property
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
@@ -46,9 +48,12 @@ class User(UserMixin, db.Model):
     #: changes on logout and password change, which ends every session of this user at once
     session_token: Mapped[str] = mapped_column(String(40), default=new_session_token)
     #: two-step sign-in: the secret shared with the person's authenticator app (None: password alone),
-    #: and the last time step whose code was accepted (a code works once)
-    totp_secret: Mapped[str | None] = mapped_column(EncryptedString)
+    #: read (and decrypted) only when a code is checked, and the last time step whose code was accepted
+    #: (a code works once)
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString, deferred=True)
     totp_last_step: Mapped[int | None]
+    #: whether two-step sign-in is on, without reading the secret (as loaded: a change shows after commit)
+    two_step_on: Mapped[bool] = column_property(totp_secret.is_not(None))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     street: Mapped[Street | None] = relationship()
@@ -59,3 +64,17 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:  # Flask-Login: a session is bound to the current token
         return f"{self.id}.{self.session_token}"
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code (恢复码) of a person with two-step sign-in: typed in place of the app's
+    code when the phone is lost. Only its keyed digest is kept (``auth.rules.recovery_digest``);
+    ``used_at`` is set when it is spent."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (UniqueConstraint("user_id", "digest"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

@@ -1,14 +1,19 @@
-"""Staff password rules (pure): a minimum length, no common password, nothing of the account's own, and
-nothing easy to guess (zxcvbn's estimate: keyboard rows, sequences, dates, words of its 30,000 most
-common leaked passwords and of its dictionaries, with their usual substitutions)."""
+"""Staff sign-in rules (pure).
+
+Passwords: a minimum length, no common password, nothing of the account's own, and nothing easy to guess
+(zxcvbn's estimate: keyboard rows, sequences, dates, words of its 30,000 most common leaked passwords and
+of its dictionaries, with their usual substitutions). Two-step sign-in: an authenticator app's codes
+(TOTP), and one-time recovery codes for a lost phone."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import struct
+import unicodedata
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote
@@ -114,3 +119,27 @@ def otpauth_uri(secret: str, account: str, issuer: str = "Tongxin") -> str:
     label = quote(f"{issuer}:{account}")
     query = f"secret={secret}&issuer={quote(issuer)}&digits={TOTP_DIGITS}&period={TOTP_PERIOD}"
     return f"otpauth://totp/{label}?{query}"
+
+
+# --- recovery codes: one-time codes, typed in place of the app's code when the phone is lost
+
+#: how many codes a person gets at once, and their letters: lower case, without those read alike (0 o 1 l i)
+RECOVERY_CODES = 10
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+RECOVERY_LENGTH = 10  # about 50 random bits a code
+
+
+def new_recovery_code() -> str:
+    """A fresh code, written as two groups of five (``k3m9q-x7ta2``)."""
+    letters = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
+    return f"{letters[:5]}-{letters[5:]}"
+
+
+def recovery_digest(key: bytes, typed: str) -> str | None:
+    """What is kept of a recovery code: its HMAC-SHA256 under ``key`` (kept outside the database, as the
+    card codes' is), from the code as typed (any case, full-width letters, with or without the dash and
+    spaces); None when what was typed cannot be a recovery code."""
+    cleaned = re.sub(r"[\s\-_.·—]+", "", unicodedata.normalize("NFKC", typed)).lower()
+    if len(cleaned) != RECOVERY_LENGTH or any(c not in RECOVERY_ALPHABET for c in cleaned):
+        return None
+    return hmac.new(key, f"recovery:{cleaned}".encode(), hashlib.sha256).hexdigest()

@@ -13,19 +13,28 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 
 from consult.audit.services import record
+from consult.auth.models import RecoveryCode
 from consult.auth.models import Role
 from consult.auth.models import User
 from consult.auth.models import new_session_token
 from consult.auth.rules import MIN_PASSWORD_LENGTH
+from consult.auth.rules import RECOVERY_CODES
 from consult.auth.rules import PasswordProblem
 from consult.auth.rules import accepted_step
+from consult.auth.rules import new_recovery_code
 from consult.auth.rules import password_problem
+from consult.auth.rules import recovery_digest
 from consult.compounds.models import Street
+from consult.db import utcnow
 from consult.errors import ConsultError
 from consult.extensions import db
+from consult.residents.services import code_key
 
 _hasher = PasswordHasher()
 #: verified against when the e-mail is unknown, so a wrong address costs as long as a wrong password
@@ -221,14 +230,16 @@ def _take_code(user: User, secret: str, code: str, now: float) -> None:
     user.totp_last_step = step
 
 
-def turn_on_two_step(user: User, secret: str, code: str, now: float) -> None:
+def turn_on_two_step(user: User, secret: str, code: str, now: float) -> list[str]:
     """Two-step sign-in from now on, once the app shows the code of ``secret``; every other session of
-    the account ends (they were opened with the password alone)."""
+    the account ends (they were opened with the password alone). Returns the person's recovery codes,
+    to be shown this once."""
     user.totp_last_step = None
     _take_code(user, secret, code, now)
     user.totp_secret = secret
     end_sessions(user)
     record(f"user:{user.id}", "user.two_step_on", user_id=user.id)
+    return _new_recovery_codes(user)
 
 
 def turn_off_two_step(user: User, code: str, now: float) -> None:
@@ -236,24 +247,83 @@ def turn_off_two_step(user: User, code: str, now: float) -> None:
     if user.totp_secret is None:
         raise AccountError(_l("Two-step sign-in is not on."))
     _take_code(user, user.totp_secret, code, now)
-    user.totp_secret = user.totp_last_step = None
+    _two_step_gone(user)
     record(f"user:{user.id}", "user.two_step_off", user_id=user.id)
 
 
-def second_step(user: User, code: str, now: float) -> None:
-    """The code that completes a sign-in; a wrong one is audited (the caller commits either way)."""
-    assert user.totp_secret is not None
+def second_step(user: User, code: str, now: float) -> int | None:
+    """The code that completes a sign-in: the app's code, or one of the person's recovery codes, which is
+    then spent. Returns how many recovery codes are left when one was used (else None). A wrong code is
+    audited (the caller commits either way)."""
+    secret = user.totp_secret
+    assert secret is not None
+    digest = recovery_digest(code_key(), code)
     try:
-        _take_code(user, user.totp_secret, code, now)
+        if digest is None:
+            _take_code(user, secret, code, now)
+            return None
+        return _spend_recovery_code(user, digest)
     except WrongCode:
         record("anonymous", "user.two_step_failed", user_id=user.id)
         raise
 
 
-def reset_two_step(user: User, actor: str) -> None:
-    """An administrator turns a person's two-step sign-in off (a lost phone); their sessions end. They
-    sign in with the password and may turn it on again with a new app."""
+def renew_recovery_codes(user: User, code: str, now: float) -> list[str]:
+    """New recovery codes for old ones (used up, or perhaps seen), confirmed by a code of the app; the
+    old ones stop working."""
+    if user.totp_secret is None:
+        raise AccountError(_l("Two-step sign-in is not on."))
+    _take_code(user, user.totp_secret, code, now)
+    record(f"user:{user.id}", "user.recovery_codes_renewed", user_id=user.id)
+    return _new_recovery_codes(user)
+
+
+def recovery_codes_left(user: User) -> int:
+    query = select(func.count()).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    return db.session.scalar(query) or 0
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    _drop_recovery_codes(user)
+    codes: list[str] = []
+    while len(codes) < RECOVERY_CODES:  # distinct (a repeat is all but impossible, but is not kept)
+        code = new_recovery_code()
+        if code not in codes:
+            codes.append(code)
+    key = code_key()
+    db.session.add_all(RecoveryCode(user_id=user.id, digest=recovery_digest(key, code)) for code in codes)
+    return codes
+
+
+def _spend_recovery_code(user: User, digest: str) -> int:
+    """Spend the unused recovery code of this digest and return how many are left. One conditional update
+    does it, so a code works once even when two sign-ins race with it."""
+    spent = db.session.execute(
+        update(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.digest == digest, RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        raise WrongCode(_l("That recovery code is not right, or it has been used."))
+    left = recovery_codes_left(user)
+    record(f"user:{user.id}", "user.recovery_code_used", user_id=user.id, left=left)
+    return left
+
+
+def _drop_recovery_codes(user: User) -> None:
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+
+
+def _two_step_gone(user: User) -> None:
     user.totp_secret = user.totp_last_step = None
+    _drop_recovery_codes(user)
+
+
+def reset_two_step(user: User, actor: str) -> None:
+    """An administrator turns a person's two-step sign-in off (a lost phone and no recovery code left);
+    their sessions end. They sign in with the password and may turn it on again with a new app."""
+    _two_step_gone(user)
     end_sessions(user)
     record(actor, "user.two_step_reset", user_id=user.id)
 

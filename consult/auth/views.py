@@ -30,6 +30,7 @@ from consult.auth.forms import ForgotForm
 from consult.auth.forms import LoginForm
 from consult.auth.forms import PasswordForm
 from consult.auth.forms import ResetForm
+from consult.auth.forms import SecondStepForm
 from consult.auth.forms import UserForm
 from consult.auth.models import Role
 from consult.auth.models import User
@@ -42,6 +43,8 @@ from consult.auth.services import authenticate
 from consult.auth.services import change_password
 from consult.auth.services import create_user
 from consult.auth.services import end_sessions
+from consult.auth.services import recovery_codes_left
+from consult.auth.services import renew_recovery_codes
 from consult.auth.services import request_reset
 from consult.auth.services import reset_password
 from consult.auth.services import reset_two_step
@@ -95,7 +98,7 @@ BEFORE_TWO_STEP = {"auth.two_step", "auth.logout", "static", "i18n.switch", "i18
 @bp.before_app_request
 def two_step_required() -> Any:
     """A staff member of a role in ``TWO_STEP_ROLES`` without two-step sign-in turns it on first."""
-    if not current_user.is_authenticated or current_user.totp_secret is not None:
+    if not current_user.is_authenticated or current_user.two_step_on:
         return None
     if current_user.role.value not in current_app.config["TWO_STEP_ROLES"]:
         return None
@@ -124,8 +127,8 @@ def login() -> Any:
             form.password.errors.append(_("E-mail or password is wrong."))
         else:
             target = local_target(request.args.get("next"), url_for("compounds.dashboard"))
-            fresh_session()
-            if user.totp_secret is not None:  # the password was right: now the app's code
+            if user.two_step_on:  # the password was right: now the app's code
+                fresh_session()
                 session[PENDING] = {"user": user.id, "since": int(time.time()), "next": target}
                 db.session.commit()  # a rehashed password
                 return redirect(url_for("auth.second_factor"))
@@ -133,9 +136,16 @@ def login() -> Any:
     return render_template("auth/login.html", form=form)
 
 
-def _signed_in(user: User, target: str) -> Any:
+def _new_staff_session(user: User) -> None:
+    """A new session for ``user`` (nothing of the one before but the display preferences), bound to the
+    account's current token: after a sign-in, or after a change that ended the account's other sessions."""
+    fresh_session()
     login_user(user)
     start_staff_session(time.time())
+
+
+def _signed_in(user: User, target: str) -> Any:
+    _new_staff_session(user)
     record(f"user:{user.id}", "user.login")
     db.session.commit()
     return redirect(target)
@@ -154,7 +164,7 @@ def _pending_user() -> tuple[User, str] | None:
     if time.time() - pending["since"] > PENDING_SECONDS:
         return None
     user = db.session.get(User, pending.get("user")) if isinstance(pending.get("user"), int) else None
-    if user is None or not user.active or user.totp_secret is None:
+    if user is None or not user.active or not user.two_step_on:
         return None
     return user, str(pending.get("next") or url_for("compounds.dashboard"))
 
@@ -169,17 +179,26 @@ def second_factor() -> Any:
         flash(_("Please sign in again."), "info")
         return redirect(url_for("auth.login"))
     user, target = found
-    form = CodeForm()
+    form = SecondStepForm()
     if form.validate_on_submit():
         try:
-            second_step(user, form.code.data or "", time.time())
+            left = second_step(user, form.code.data or "", time.time())
         except WrongCode as error:
             g.login_failed = True  # counts against the client's limit, as a wrong password does
             db.session.commit()  # the failure's audit entry
             form.code.errors.append(str(error))
         else:
-            fresh_session()
-            return _signed_in(user, target)
+            response = _signed_in(user, target)
+            if left is not None:
+                flash(
+                    _(
+                        "You signed in with a recovery code, which now cannot be used again: %(n)s are left. "
+                        "Make new ones on the two-step sign-in page.",
+                        n=left,
+                    ),
+                    "warning",
+                )
+            return response
     return render_template("auth/code.html", form=form), 422 if form.errors else 200
 
 
@@ -189,24 +208,21 @@ def two_step() -> Any:
     """Turn two-step sign-in on (scan the code, type the app's code) or off (type the app's code)."""
     user = current_user._get_current_object()  # the account itself, not the proxy to it
     form = CodeForm()
-    if user.totp_secret is None:
+    if not user.two_step_on:
         secret = session.get("two_step_setup")
         if not isinstance(secret, str) or request.method == "GET":
             secret = session["two_step_setup"] = new_totp_secret()
         if form.validate_on_submit():
             try:
-                turn_on_two_step(user, secret, form.code.data or "", time.time())
+                codes = turn_on_two_step(user, secret, form.code.data or "", time.time())
             except WrongCode as error:
                 db.session.rollback()
                 form.code.errors.append(str(error))
             else:
                 db.session.commit()
-                session.pop("two_step_setup", None)
-                fresh_session()
-                login_user(user)  # this session goes on with the new token
-                start_staff_session(time.time())
+                _new_staff_session(user)  # this session goes on with the new token
                 flash(_("Two-step sign-in is on. Other sessions of your account have ended."), "success")
-                return redirect(url_for("auth.two_step"))
+                return render_template("auth/recovery_codes.html", codes=codes)
         uri = otpauth_uri(secret, user.email)
         return render_template(
             "auth/two_step.html",
@@ -225,7 +241,33 @@ def two_step() -> Any:
             db.session.commit()
             flash(_("Two-step sign-in is off: your password alone signs you in."), "success")
             return redirect(url_for("auth.two_step"))
-    return render_template("auth/two_step.html", form=form, on=True), 422 if form.errors else 200
+    return _two_step_on_page(user, off=form, renew=CodeForm(prefix="renew"))
+
+
+def _two_step_on_page(user: User, off: CodeForm, renew: CodeForm) -> Any:
+    return render_template(
+        "auth/two_step.html", form=off, renew=renew, on=True, left=recovery_codes_left(user)
+    ), 422 if off.errors or renew.errors else 200
+
+
+@bp.post("/two-step/recovery-codes")
+@login_required
+def recovery_codes() -> Any:
+    """New recovery codes, confirmed by the app's code; shown this once."""
+    user = current_user._get_current_object()
+    if not user.two_step_on:
+        return redirect(url_for("auth.two_step"))
+    renew = CodeForm(prefix="renew")
+    if renew.validate_on_submit():
+        try:
+            codes = renew_recovery_codes(user, renew.code.data or "", time.time())
+        except AccountError as error:
+            db.session.rollback()
+            renew.code.errors.append(str(error))
+        else:
+            db.session.commit()
+            return render_template("auth/recovery_codes.html", codes=codes)
+    return _two_step_on_page(user, off=CodeForm(formdata=None), renew=renew)
 
 
 @bp.post("/logout")
@@ -258,10 +300,7 @@ def password() -> Any:
             form.current.errors.append(str(error))
         else:
             db.session.commit()
-            user = current_user._get_current_object()  # the account itself, not the proxy to it
-            fresh_session()
-            login_user(user)  # this session goes on with the new token
-            start_staff_session(time.time())
+            _new_staff_session(current_user._get_current_object())  # goes on with the new token
             flash(_("Your password is changed. Other sessions of your account have ended."), "success")
             return redirect(url_for("compounds.dashboard"))
     return render_template("auth/password.html", form=form)
@@ -421,9 +460,7 @@ def sign_out_all() -> Any:
     admin = current_user._get_current_object()  # the account itself, not the proxy to it
     count = sign_out_everyone(f"user:{admin.id}")
     db.session.commit()
-    fresh_session()
-    login_user(admin)
-    start_staff_session(time.time())
+    _new_staff_session(admin)
     flash(_("Every staff session has ended (%(n)s accounts). Everyone signs in again.", n=count), "success")
     return redirect(url_for("auth.users"))
 

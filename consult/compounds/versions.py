@@ -36,7 +36,9 @@ from sqlalchemy.orm import object_mapper
 from sqlalchemy.orm.util import identity_key
 
 #: tables whose rows no resident or public page shows
-NOT_SHOWN = frozenset({"audit_entry", "outbox_message", "user_account", "notify_unsubscribe"})
+NOT_SHOWN = frozenset(
+    {"audit_entry", "outbox_message", "user_account", "recovery_code", "notify_unsubscribe"}
+)
 #: tables whose rows show on their owner's pages only (and their proxies'), by the column naming the owner
 #: (a row naming no owner, an occupant's privacy acknowledgement, moves the compound's version)
 OWN = {"ballot": "owner_id", "privacy_acknowledgement": "owner_id"}

@@ -139,8 +139,9 @@ def test_staff_pages_have_no_serious_axe_violation(
 
 
 def test_two_step_sign_in_in_the_browser(desktop: Any, data: Flask) -> None:
-    """A staff member turns two-step sign-in on from its page, signs out, and signs in again with the
-    password and then the app's code; both pages have no serious axe violation."""
+    """A staff member turns two-step sign-in on from its page, is shown their recovery codes, signs out,
+    and signs in again with the password and then the app's code; no page on the way has a serious axe
+    violation."""
     import re
     import time
 
@@ -156,7 +157,15 @@ def test_two_step_sign_in_in_the_browser(desktop: Any, data: Flask) -> None:
     desktop.fill("#code", totp_code(secret, time_step(time.time())))
     with desktop.expect_navigation():
         desktop.locator("main button[type=submit]").click()
-    assert "两步登录已开启" in desktop.locator("main").inner_text()
+    assert "两步登录已开启" in desktop.locator("body").inner_text()
+    codes = desktop.locator("main .recovery-codes code").all_inner_texts()  # shown this once
+    assert len(codes) == 10
+    assert axe_violations(desktop) == []
+    with desktop.expect_navigation():
+        desktop.locator("main a.button").click()  # "I have kept them"
+    assert desktop.url.endswith("/auth/two-step")
+    assert "还剩 10 个恢复码" in desktop.locator("main").inner_text()
+    assert axe_violations(desktop) == []  # two forms, each with its own code field
     with desktop.expect_navigation():
         desktop.locator("form[action='/auth/logout'] button").click()
     desktop.goto("/auth/login")

@@ -86,6 +86,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "auth.login": EVERYONE,
     "auth.logout": STAFF,
     "auth.password": STAFF,
+    "auth.recovery_codes": STAFF,  # new recovery codes (with two-step sign-in off: back to its page)
     "auth.reset": EVERYONE,  # the page a new-password link opens (its token names the account)
     "auth.second_factor": frozenset(),  # reached only between a right password and the app's code
     "auth.two_step": STAFF,
