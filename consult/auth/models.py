@@ -10,6 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import column_property
 from sqlalchemy.orm import mapped_column
@@ -45,6 +46,8 @@ class User(UserMixin, db.Model):
     street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), index=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
+    #: the password was given by an administrator: its owner chooses their own before any other page
+    password_change_due: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     #: changes on logout and password change, which ends every session of this user at once
     session_token: Mapped[str] = mapped_column(String(40), default=new_session_token)
     #: two-step sign-in: the secret shared with the person's authenticator app (None: password alone),

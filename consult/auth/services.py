@@ -114,8 +114,11 @@ def create_user(
     role: Role,
     street: Street | None = None,
     actor: str = "cli",
+    *,
+    change_due: bool = False,
 ) -> User:
-    """A new staff account. A community worker must belong to a street; others must not."""
+    """A new staff account. A community worker must belong to a street; others must not. ``change_due``:
+    the password is one an administrator gave, which its owner must change at their first sign-in."""
     email = email.strip().lower()
     if "@" not in email:
         raise AccountError("an e-mail address is needed")
@@ -126,7 +129,14 @@ def create_user(
         raise AccountError("only community workers belong to a street")
     if db.session.scalars(select(User.id).where(User.email == email)).first() is not None:
         raise AccountError(f"a user with e-mail {email} already exists")
-    user = User(email=email, name=name, password_hash=hash_password(password), role=role, street=street)
+    user = User(
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
+        role=role,
+        street=street,
+        password_change_due=change_due,
+    )
     db.session.add(user)
     db.session.flush()
     record(
@@ -146,6 +156,7 @@ def change_password(user: User, current: str, new: str, actor: str) -> None:
         raise AccountError(_l("The current password is wrong."))
     check_password(new, user.email, user.name)
     user.password_hash = hash_password(new)
+    user.password_change_due = False
     end_sessions(user)
     record(actor, "user.password_changed", user_id=user.id)
 
@@ -212,6 +223,7 @@ def reset_password(user: User, new: str) -> None:
     """The new password from a link; every session of the account ends (and with it the link)."""
     check_password(new, user.email, user.name)
     user.password_hash = hash_password(new)
+    user.password_change_due = False
     end_sessions(user)
     record(f"user:{user.id}", "user.password_reset", user_id=user.id)
 

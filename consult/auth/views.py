@@ -91,21 +91,28 @@ def staff_session_limits() -> Any:
     return None
 
 
-#: what a person who must turn two-step sign-in on may still open before they have
-BEFORE_TWO_STEP = {"auth.two_step", "auth.logout", "static", "i18n.switch", "i18n.toggle_large_type"}
+#: what a person with a first step to take (below) may still open besides that step's page
+BEFORE_FIRST_STEPS = {"auth.logout", "static", "i18n.switch", "i18n.toggle_large_type"}
 
 
 @bp.before_app_request
-def two_step_required() -> Any:
-    """A staff member of a role in ``TWO_STEP_ROLES`` without two-step sign-in turns it on first."""
-    if not current_user.is_authenticated or current_user.two_step_on:
+def first_steps() -> Any:
+    """Before any other page, a staff member chooses their own password when an administrator gave the
+    one they signed in with, then turns two-step sign-in on when their role is in ``TWO_STEP_ROLES``."""
+    if not current_user.is_authenticated:
         return None
-    if current_user.role.value not in current_app.config["TWO_STEP_ROLES"]:
+    if current_user.password_change_due:
+        step = "auth.password"
+        message = _("Your first password was given to you by an administrator: choose your own to go on.")
+    elif not current_user.two_step_on and current_user.role.value in current_app.config["TWO_STEP_ROLES"]:
+        step = "auth.two_step"
+        message = _("Your account must use two-step sign-in: turn it on to go on.")
+    else:
         return None
-    if request.endpoint in BEFORE_TWO_STEP:
+    if request.endpoint == step or request.endpoint in BEFORE_FIRST_STEPS:
         return None
-    flash(_("Your account must use two-step sign-in: turn it on to go on."), "info")
-    return redirect(url_for("auth.two_step"))
+    flash(message, "info")
+    return redirect(url_for(step))
 
 
 def login_limit() -> str:
@@ -388,6 +395,7 @@ def users() -> Any:
                 Role(form.role.data),
                 street,
                 actor=actor,
+                change_due=not by_link,  # a password the administrator knows: its owner changes it
             )
             if by_link and not send_reset_link(user, actor, utcnow()):
                 raise AccountError(_("This address cannot take e-mail: give a first password instead."))

@@ -167,3 +167,62 @@ def test_an_admin_signs_out_everyone_at_once(app, create_user, street):
     ).one()
     assert entry.actor == f"user:{admin.id}"
     assert clients[worker.email].post("/auth/users/sign-out-everyone").status_code in (302, 403)
+
+
+def test_a_first_password_an_administrator_gave_is_changed_before_anything_else(
+    app, client, auth, admin, street
+):
+    auth.login(admin)
+    client.post(
+        "/auth/users",
+        data={
+            "email": "new@example.test",
+            "name": "赵敏",
+            "role": "worker",
+            "street": str(street.id),
+            "password": "long enough pw",
+        },
+    )
+    assert "首次密码尚未修改" in client.get("/auth/users").get_data(as_text=True)
+    auth.logout()
+    created = db.session.scalars(select(User).where(User.email == "new@example.test")).one()
+    assert created.password_change_due is True
+
+    signed_in = client.post("/auth/login", data={"email": "new@example.test", "password": "long enough pw"})
+    assert signed_in.status_code == 302
+    for path in ("/compounds/", "/auth/two-step", "/district/"):
+        assert client.get(path).headers["Location"].endswith("/auth/password"), path
+    page = client.get("/auth/password", follow_redirects=False)
+    assert page.status_code == 200
+    changed = client.post(
+        "/auth/password",
+        data={"current": "long enough pw", "new": "a password of my own", "again": "a password of my own"},
+    )
+    assert changed.status_code == 302
+    assert client.get("/compounds/").status_code == 200
+    db.session.refresh(created)
+    assert created.password_change_due is False
+
+
+def test_a_password_chosen_by_its_owner_need_not_be_changed(app):
+    from consult.auth.services import create_user as create_account
+
+    by_cli = create_account("cli@example.test", "钱七", "long enough pw", Role.ADMIN)
+    assert by_cli.password_change_due is False
+
+
+@pytest.mark.options(TWO_STEP_ROLES=["worker"])
+def test_a_given_password_is_changed_first_then_two_step_sign_in_is_turned_on(client, auth, street):
+    from consult.auth.services import create_user as create_account
+
+    create_account("due@example.test", "孙八", "long enough pw", Role.WORKER, street, change_due=True)
+    db.session.commit()
+    client.post("/auth/login", data={"email": "due@example.test", "password": "long enough pw"})
+    assert client.get("/compounds/").headers["Location"].endswith("/auth/password")
+    assert client.get("/auth/password").status_code == 200  # no loop between the two first steps
+    client.post(
+        "/auth/password",
+        data={"current": "long enough pw", "new": "a password of my own", "again": "a password of my own"},
+    )
+    assert client.get("/compounds/").headers["Location"].endswith("/auth/two-step")
+    assert client.get("/auth/two-step").status_code == 200
