@@ -74,9 +74,9 @@ def register_extensions(app: Flask) -> None:
     from consult.compounds.versions import watch_changes
 
     watch_changes()  # every commit moves the content version of the compounds it changed
-    from consult.auth.services import load_user
+    from consult.auth.views import signed_in_user
 
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(signed_in_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
 

@@ -81,3 +81,18 @@ class RecoveryCode(db.Model):
     digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]
+
+
+class StaffSession(db.Model):
+    """One signed-in session of a staff account (a browser on a device): listed to its owner, who may end
+    it from elsewhere. The session cookie holds ``key``; a session whose row is ended, or missing, is
+    signed out. Only the browser and system are kept of the device, not its address."""
+
+    __tablename__ = "staff_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(43), unique=True)
+    device: Mapped[str] = mapped_column(String(60), default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]

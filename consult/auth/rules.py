@@ -143,3 +143,32 @@ def recovery_digest(key: bytes, typed: str) -> str | None:
     if len(cleaned) != RECOVERY_LENGTH or any(c not in RECOVERY_ALPHABET for c in cleaned):
         return None
     return hmac.new(key, f"recovery:{cleaned}".encode(), hashlib.sha256).hexdigest()
+
+
+# --- staff sessions: what is shown of the device a session is on
+
+#: (marker in the User-Agent header, name shown), the first that matches; the order matters (Edge and
+#: WeChat's browser also say "Chrome", Chrome also says "Safari")
+BROWSERS = (
+    ("MicroMessenger", "WeChat"),
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device_of(user_agent: str) -> str:
+    """The browser and system a User-Agent header names ("Chrome, Windows"), as far as known; "" when
+    neither is."""
+    browser = next((name for marker, name in BROWSERS if marker in user_agent), "")
+    system = next((name for marker, name in SYSTEMS if marker in user_agent), "")
+    return ", ".join(part for part in (browser, system) if part)

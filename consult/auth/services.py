@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import secrets
 from datetime import datetime
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
@@ -21,12 +23,14 @@ from sqlalchemy import update
 from consult.audit.services import record
 from consult.auth.models import RecoveryCode
 from consult.auth.models import Role
+from consult.auth.models import StaffSession
 from consult.auth.models import User
 from consult.auth.models import new_session_token
 from consult.auth.rules import MIN_PASSWORD_LENGTH
 from consult.auth.rules import RECOVERY_CODES
 from consult.auth.rules import PasswordProblem
 from consult.auth.rules import accepted_step
+from consult.auth.rules import device_of
 from consult.auth.rules import new_recovery_code
 from consult.auth.rules import password_problem
 from consult.auth.rules import recovery_digest
@@ -77,12 +81,18 @@ def password_matches(user: User, password: str) -> bool:
         return False
 
 
-def load_user(session_id: str) -> User | None:
-    """Flask-Login loader: the id is ``"<user id>.<session token>"``; a changed token ends the session."""
+def load_user(session_id: str, key: object) -> User | None:
+    """Flask-Login loader: the id is ``"<user id>.<session token>"`` and ``key`` the session cookie's
+    staff session; a changed token, or an ended staff session, signs the session out."""
     user_id, _sep, token = session_id.partition(".")
-    if not user_id.isdigit() or not token:
+    if not user_id.isdigit() or not token or not isinstance(key, str):
         return None
-    user = db.session.get(User, int(user_id))
+    query = (
+        select(User)
+        .join(StaffSession, StaffSession.user_id == User.id)
+        .where(User.id == int(user_id), StaffSession.key == key, StaffSession.ended_at.is_(None))
+    )
+    user = db.session.scalars(query).first()
     if user is None or not user.active or user.session_token != token:
         return None
     return user
@@ -105,6 +115,94 @@ def authenticate(email: str, password: str) -> User | None:
 def end_sessions(user: User) -> None:
     """Sign this user out everywhere: every session bound to the old token stops working."""
     user.session_token = new_session_token()
+    db.session.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- staff sessions, each listed to its owner
+
+#: how long an ended session stays in the account's list of past sessions
+ENDED_SESSIONS_KEPT = timedelta(days=30)
+
+
+def open_staff_session(user: User, user_agent: str, now: datetime) -> str:
+    """A new session of ``user`` on the device ``user_agent`` names; returns its key for the cookie.
+    The account's sessions ended long ago are forgotten."""
+    db.session.execute(
+        delete(StaffSession).where(
+            StaffSession.user_id == user.id, StaffSession.ended_at < now - ENDED_SESSIONS_KEPT
+        )
+    )
+    key = secrets.token_urlsafe(32)
+    db.session.add(
+        StaffSession(user_id=user.id, key=key, device=device_of(user_agent), started_at=now, seen_at=now)
+    )
+    return key
+
+
+def staff_sessions(user: User) -> list[StaffSession]:
+    """The account's sessions still open, the one used last first."""
+    query = (
+        select(StaffSession)
+        .where(StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
+        .order_by(StaffSession.seen_at.desc(), StaffSession.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def session_seen(key: str, now: datetime) -> None:
+    """The session of ``key`` was used now (the caller does this at most once a minute)."""
+    db.session.execute(
+        update(StaffSession)
+        .where(StaffSession.key == key)
+        .values(seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def end_staff_session(user: User, session_id: int, actor: str, now: datetime) -> bool:
+    """End one open session of ``user`` (their own phone, left signed in somewhere); False when it is not
+    an open session of theirs."""
+    ended = db.session.execute(
+        update(StaffSession)
+        .where(
+            StaffSession.id == session_id, StaffSession.user_id == user.id, StaffSession.ended_at.is_(None)
+        )
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if ended.rowcount != 1:
+        return False
+    record(actor, "user.session_ended", user_id=user.id, session=session_id)
+    return True
+
+
+def end_other_sessions(user: User, key: object, now: datetime) -> int:
+    """End every open session of ``user`` but this one (``key``); returns how many ended."""
+    ended = db.session.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user.id, StaffSession.key != key, StaffSession.ended_at.is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    record(f"user:{user.id}", "user.other_sessions_ended", user_id=user.id, sessions=ended.rowcount)
+    return ended.rowcount
+
+
+def sign_out(user: User, key: object) -> None:
+    """Sign out of this session only; the account's other sessions go on."""
+    if isinstance(key, str):
+        db.session.execute(
+            update(StaffSession)
+            .where(StaffSession.key == key, StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    record(f"user:{user.id}", "user.logout")
 
 
 def create_user(

@@ -42,7 +42,10 @@ from consult.auth.services import WrongCode
 from consult.auth.services import authenticate
 from consult.auth.services import change_password
 from consult.auth.services import create_user
-from consult.auth.services import end_sessions
+from consult.auth.services import end_other_sessions
+from consult.auth.services import end_staff_session
+from consult.auth.services import load_user
+from consult.auth.services import open_staff_session
 from consult.auth.services import recovery_codes_left
 from consult.auth.services import renew_recovery_codes
 from consult.auth.services import request_reset
@@ -50,10 +53,13 @@ from consult.auth.services import reset_password
 from consult.auth.services import reset_two_step
 from consult.auth.services import second_step
 from consult.auth.services import send_reset_link
+from consult.auth.services import session_seen
 from consult.auth.services import set_active
 from consult.auth.services import set_role
+from consult.auth.services import sign_out
 from consult.auth.services import sign_out_everyone
 from consult.auth.services import sign_out_everywhere
+from consult.auth.services import staff_sessions
 from consult.auth.services import turn_off_two_step
 from consult.auth.services import turn_on_two_step
 from consult.auth.services import user_for_reset
@@ -68,8 +74,17 @@ from consult.safety import local_target
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
+#: the session cookie's key of its staff session (``StaffSession.key``)
+STAFF_SESSION = "staff_session"
+
+
 def start_staff_session(now: float) -> None:
     session["staff_since"] = session["staff_seen"] = int(now)
+
+
+def signed_in_user(session_id: str) -> User | None:
+    """Flask-Login's loader: the account, if this cookie's staff session is still open."""
+    return load_user(session_id, session.get(STAFF_SESSION))
 
 
 @bp.before_app_request
@@ -88,6 +103,8 @@ def staff_session_limits() -> Any:
         return redirect(url_for("auth.login"))
     if now - seen > 60:  # refresh at most once a minute, so that not every response rewrites the cookie
         session["staff_seen"] = int(now)
+        session_seen(session[STAFF_SESSION], utcnow())  # for the list of the account's sessions
+        db.session.commit()
     return None
 
 
@@ -145,10 +162,12 @@ def login() -> Any:
 
 def _new_staff_session(user: User) -> None:
     """A new session for ``user`` (nothing of the one before but the display preferences), bound to the
-    account's current token: after a sign-in, or after a change that ended the account's other sessions."""
+    account's current token: after a sign-in, or after a change that ended the account's other sessions.
+    The caller commits."""
     fresh_session()
     login_user(user)
     start_staff_session(time.time())
+    session[STAFF_SESSION] = open_staff_session(user, request.user_agent.string, utcnow())
 
 
 def _signed_in(user: User, target: str) -> Any:
@@ -226,8 +245,8 @@ def two_step() -> Any:
                 db.session.rollback()
                 form.code.errors.append(str(error))
             else:
-                db.session.commit()
                 _new_staff_session(user)  # this session goes on with the new token
+                db.session.commit()
                 flash(_("Two-step sign-in is on. Other sessions of your account have ended."), "success")
                 return render_template("auth/recovery_codes.html", codes=codes)
         uri = otpauth_uri(secret, user.email)
@@ -280,13 +299,48 @@ def recovery_codes() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
-    end_sessions(current_user)
-    record(f"user:{current_user.id}", "user.logout")
+    """Sign out of this session (the account's sessions elsewhere are listed on its sessions page)."""
+    sign_out(current_user, session.get(STAFF_SESSION))
     db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/sessions")
+@login_required
+def sessions() -> Any:
+    """The account's open sessions, on this device and elsewhere; any of the others can be ended."""
+    return render_template(
+        "auth/sessions.html",
+        sessions=staff_sessions(current_user),
+        this=session.get(STAFF_SESSION),
+    )
+
+
+@bp.post("/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int) -> Any:
+    user = current_user._get_current_object()
+    mine = {s.id: s.key for s in staff_sessions(user)}
+    if mine.get(session_id) == session.get(STAFF_SESSION):
+        abort(400)  # this one ends by signing out
+    if not end_staff_session(user, session_id, f"user:{user.id}", utcnow()):
+        abort(404)
+    db.session.commit()
+    flash(_("That session has ended: it is signed out."), "success")
+    return redirect(url_for("auth.sessions"))
+
+
+@bp.post("/sessions/end-others")
+@login_required
+def end_others() -> Any:
+    user = current_user._get_current_object()
+    count = end_other_sessions(user, session.get(STAFF_SESSION), utcnow())
+    db.session.commit()
+    flash(_("Your other sessions have ended (%(n)s).", n=count), "success")
+    return redirect(url_for("auth.sessions"))
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -306,8 +360,8 @@ def password() -> Any:
             db.session.rollback()
             form.current.errors.append(str(error))
         else:
-            db.session.commit()
             _new_staff_session(current_user._get_current_object())  # goes on with the new token
+            db.session.commit()
             flash(_("Your password is changed. Other sessions of your account have ended."), "success")
             return redirect(url_for("compounds.dashboard"))
     return render_template("auth/password.html", form=form)
@@ -467,8 +521,8 @@ def sign_out_all() -> Any:
     """Every staff session ends, on every device; the administrator who asked goes on in a new one."""
     admin = current_user._get_current_object()  # the account itself, not the proxy to it
     count = sign_out_everyone(f"user:{admin.id}")
-    db.session.commit()
     _new_staff_session(admin)
+    db.session.commit()
     flash(_("Every staff session has ended (%(n)s accounts). Everyone signs in again.", n=count), "success")
     return redirect(url_for("auth.users"))
 

@@ -37,7 +37,7 @@ from sqlalchemy.orm.util import identity_key
 
 #: tables whose rows no resident or public page shows
 NOT_SHOWN = frozenset(
-    {"audit_entry", "outbox_message", "user_account", "recovery_code", "notify_unsubscribe"}
+    {"audit_entry", "outbox_message", "user_account", "recovery_code", "staff_session", "notify_unsubscribe"}
 )
 #: tables whose rows show on their owner's pages only (and their proxies'), by the column naming the owner
 #: (a row naming no owner, an occupant's privacy acknowledgement, moves the compound's version)

@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from consult.auth.models import Role
+from consult.auth.models import StaffSession
 from consult.auth.models import User
 from consult.auth.rules import PasswordProblem
 from consult.auth.rules import common_passwords
@@ -53,17 +54,19 @@ def test_wrong_password_shows_error(client, auth, worker):
     assert client.get("/compounds/").status_code == 302
 
 
-def test_logout_ends_the_session_on_the_server(client, auth, worker):
+def test_logout_ends_the_session_on_the_server(app, client, auth, worker):
+    elsewhere = app.test_client()
+    elsewhere.post("/auth/login", data={"email": worker.email, "password": PASSWORD})
     auth.login(worker)
-    token = worker.session_token
     with client.session_transaction() as session:
         saved = dict(session)
     auth.logout()
-    db.session.refresh(worker)
-    assert worker.session_token != token
     with client.session_transaction() as session:  # replay the old cookie's content
         session.update(saved)
     assert client.get("/compounds/").status_code == 302
+    ended = db.session.scalars(select(StaffSession).where(StaffSession.key == saved["staff_session"])).one()
+    assert ended.ended_at is not None
+    assert elsewhere.get("/compounds/").status_code == 200  # the session on another device goes on
 
 
 def test_next_only_redirects_to_local_paths(client, worker):

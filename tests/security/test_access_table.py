@@ -86,7 +86,10 @@ ACCESS: dict[str, frozenset[str]] = {
     "auth.login": EVERYONE,
     "auth.logout": STAFF,
     "auth.password": STAFF,
-    "auth.recovery_codes": STAFF,  # new recovery codes (with two-step sign-in off: back to its page)
+    "auth.end_others": STAFF,
+    "auth.end_session": STAFF,  # one of their own sessions (404 for any other)
+    "auth.recovery_codes": STAFF,
+    "auth.sessions": STAFF,  # new recovery codes (with two-step sign-in off: back to its page)
     "auth.reset": EVERYONE,  # the page a new-password link opens (its token names the account)
     "auth.second_factor": frozenset(),  # reached only between a right password and the app's code
     "auth.two_step": STAFF,
@@ -276,6 +279,7 @@ PARAMETERS = {
 #: the other URL parameters -> world id (or a fixed value)
 BY_NAME = {
     "user_id": "user",
+    "session_id": "staff_session",  # in no world: a staff session is made by signing in, as the walk does
     "invitation_id": "invitation",
     "message_id": "message",
     "scheme_id": "scheme",
