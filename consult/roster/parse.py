@@ -35,6 +35,8 @@ MAX_ROWS = 20_000
 MAX_AREA = Decimal("99999999.99")
 #: an XLSX is a zip: refuse one that unpacks to more than this (a zip bomb)
 MAX_XLSX_UNPACKED = 200 * 1024 * 1024
+#: and one of more members than this (a workbook has a few dozen; thousands only tie up the reader)
+MAX_XLSX_MEMBERS = 1000
 #: the owner key that all unsold developer units share
 DEVELOPER_KEY = "developer"
 DEVELOPER_NAME = "开发商"
@@ -262,10 +264,11 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
+            members = archive.infolist()
+            unpacked = sum(info.file_size for info in members)
     except zipfile.BadZipFile as error:
         raise _reject(_l("This is not a readable XLSX file.")) from error
-    if unpacked > MAX_XLSX_UNPACKED:
+    if unpacked > MAX_XLSX_UNPACKED or len(members) > MAX_XLSX_MEMBERS:
         raise _reject(_l("This is not a readable XLSX file."))
     rows: list[tuple[int, list[str]]] = []
     try:

@@ -1,7 +1,8 @@
 """Documents of a scheme: PDF drawings and JPEG/PNG pictures, checked by what they contain.
 
 A file's name and its declared type count for nothing: the type is read from the first bytes. A PDF must
-begin with ``%PDF-`` and end with ``%%EOF``. A picture is opened with Pillow (restricted to its format),
+begin with ``%PDF-``, end with ``%%EOF`` and open in PDFium (Chromium's PDF reader) with a page or more,
+without a password. A picture is opened with Pillow (restricted to its format),
 its size is checked before a single pixel is decoded, it is verified and fully decoded, and then encoded
 anew, which leaves every EXIF, XMP, ICC and text block behind (a phone photo's position and camera go
 with them). Files are stored under random names, never under the name they came with.
@@ -109,10 +110,30 @@ def check_upload(data: bytes, max_bytes: int, max_pixels: int) -> CheckedFile:
     if kind is None:
         raise UploadRejected(_l("Only PDF, JPEG and PNG files are accepted."))
     if kind is DocumentKind.PDF:
-        if b"%%EOF" not in data[-PDF_TAIL:]:
-            raise UploadRejected(_l("The PDF file is damaged or incomplete."))
+        check_pdf(data)
         return CheckedFile(kind, data)
     return clean_image(data, kind, max_pixels)
+
+
+def check_pdf(data: bytes) -> None:
+    """A whole PDF that opens, with a page or more and no password; else UploadRejected. It is read by
+    PDFium, the PDF reader of Chromium, which is built to read PDFs from anywhere."""
+    import pypdfium2 as pdfium
+
+    damaged = UploadRejected(_l("The PDF file is damaged or incomplete."))
+    if b"%%EOF" not in data[-PDF_TAIL:]:
+        raise damaged  # cut short (PDFium may open what is left)
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as error:
+        if getattr(error, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
+            raise UploadRejected(_l("The PDF is locked with a password: upload it without one.")) from error
+        raise damaged from error
+    try:
+        if len(document) == 0:
+            raise damaged
+    finally:
+        document.close()
 
 
 #: the only Pillow plugin a picture may be read with (a phone's multi-picture JPEG opens as MPO through the

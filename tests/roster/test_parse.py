@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -454,3 +455,14 @@ def test_an_xlsx_that_unpacks_too_large_is_refused_before_it_is_opened(monkeypat
     monkeypatch.setattr(parse, "MAX_XLSX_UNPACKED", 1000)  # a few kilobytes unpacked, more than this
     with pytest.raises(RosterRejected):
         parse_roster(data)
+
+
+def test_an_xlsx_of_too_many_members_is_refused_before_it_is_opened() -> None:
+    data = xlsx_bytes([["楼栋", "单元", "房号", "建筑面积", "业主姓名"], ["1", "1", "101", "80", "张伟"]])
+    padded = io.BytesIO(data)
+    with zipfile.ZipFile(padded, "a") as archive:
+        for n in range(parse.MAX_XLSX_MEMBERS):
+            archive.writestr(f"customXml/item{n}.xml", "<x/>")
+    assert parse_roster(data)  # the workbook itself is read
+    with pytest.raises(RosterRejected):
+        parse_roster(padded.getvalue())

@@ -3,6 +3,7 @@ preferences, the engine's hooks, notices, and the checks on uploaded documents."
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from io import BytesIO
 
@@ -441,6 +442,18 @@ def test_a_pdf_is_kept_as_it_is(round2, schemes, upload_folder):
     assert document.kind is DocumentKind.PDF
 
 
+def locked_pdf() -> bytes:
+    """A one-page PDF that opens only with a password."""
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, encrypt="secret")
+    pdf.drawString(100, 100, "方案")
+    pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -449,6 +462,12 @@ def test_a_pdf_is_kept_as_it_is(round2, schemes, upload_folder):
         (b"<html><script>alert(1)</script>", "Only PDF, JPEG and PNG"),
         (b"", "empty"),
         (b"%PDF-1.7\n" + b"\x00" * 100, "damaged"),  # no end
+        (
+            b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+            "damaged",
+        ),  # no pages
+        (b"%PDF-1.4\n" + b"\x00" * 100 + b"\n%%EOF\n", "damaged"),  # a start and an end, nothing between
+        (locked_pdf(), "password"),
         (plain_png((20, 20))[:60], "damaged"),  # cut short
         (b"\xff\xd8\xff\xe0" + b"\x00" * 100, "damaged"),
     ],
