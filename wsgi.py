@@ -1,6 +1,8 @@
-"""Production entry point: ``gunicorn wsgi:app``. Refuses to start with a development secret or debug on."""
+"""Production entry point: ``gunicorn wsgi:app``. Refuses to start with a development secret, with debug on,
+or with back-end services reached over a network without verified TLS (unless ALLOW_PLAINTEXT_BACKENDS=1)."""
 
 from consult import create_app
+from consult.safety import plaintext_backends
 
 app = create_app()
 
@@ -8,3 +10,10 @@ if app.config["SECRET_KEY"] in ("", "dev") or len(app.config["SECRET_KEY"]) < 16
     raise SystemExit("Set SECRET_KEY to a long random value before serving Tongxin in production.")
 if app.debug:
     raise SystemExit("Debug mode must be off in production.")
+plaintext = plaintext_backends(app.config)
+if plaintext and not app.config["ALLOW_PLAINTEXT_BACKENDS"]:
+    raise SystemExit(
+        "These are reached over the network without TLS that checks the server's certificate: "
+        + "; ".join(plaintext)
+        + ". Set ALLOW_PLAINTEXT_BACKENDS=1 only if that network is private and trusted."
+    )

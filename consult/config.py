@@ -13,6 +13,8 @@ LANGUAGES           comma-separated locales offered (default "zh_CN,en")
 BABEL_DEFAULT_LOCALE  locale when nothing else decides (default zh_CN)
 MAX_CONTENT_LENGTH  largest accepted request body in bytes (default 16 MiB)
 RATELIMIT_STORAGE_URI  where attempt counters live: memory:// (default, one process) or redis://host:6379
+ALLOW_PLAINTEXT_BACKENDS  1: serve even though the database, the counters or SendGrid are reached over
+                    a network without verified TLS (wsgi.py refuses that by default)
 RESIDENT_CODE_LIMIT    wrong-code attempts allowed per client (default "10 per 15 minutes")
 RESIDENT_COMPOUND_LIMIT  wrong-code attempts allowed per compound's code page (default "60 per hour")
 STAFF_IDLE_MINUTES, STAFF_SESSION_HOURS  a staff session ends after this long unused (30) or in all (12)
@@ -76,6 +78,7 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = "../translations"
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    ALLOW_PLAINTEXT_BACKENDS = os.environ.get("ALLOW_PLAINTEXT_BACKENDS", "") == "1"
     RATELIMIT_HEADERS_ENABLED = True
     RESIDENT_CODE_LIMIT = os.environ.get("RESIDENT_CODE_LIMIT", "10 per 15 minutes")
     RESIDENT_COMPOUND_LIMIT = os.environ.get("RESIDENT_COMPOUND_LIMIT", "60 per hour")

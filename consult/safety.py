@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
 
 
 def local_target(target: str | None, default: str) -> str:
@@ -15,3 +19,41 @@ def local_target(target: str | None, default: str) -> str:
     if "\\" in target:
         return default
     return target
+
+
+#: host names that do not leave the machine
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+#: PostgreSQL's sslmodes that check the server's certificate
+VERIFIED_SSLMODES = frozenset({"verify-ca", "verify-full"})
+
+
+def plaintext_backends(config: Mapping[str, Any]) -> list[str]:
+    """The back-end services this configuration reaches over a network without TLS that checks the
+    server's certificate: the database, the rate-limit counters and SendGrid, each named with its host
+    (never its password). Loopback hosts and Unix sockets do not count."""
+    found = []
+    database = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    host = database.query.get("host") or database.host  # libpq takes ?host= (a socket folder) first
+    if (
+        database.get_backend_name() == "postgresql"
+        and not _local(str(host) if host else None)
+        and database.query.get("sslmode") not in VERIFIED_SSLMODES
+    ):
+        found.append(f"the database at {database.host} (add sslmode=verify-full to DATABASE_URL)")
+    counters = urlsplit(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if (
+        counters.scheme != "memory"
+        and not _local(counters.hostname)
+        and (counters.scheme != "rediss" or "ssl_cert_reqs=none" in counters.query.lower())
+    ):
+        found.append(f"the rate-limit counters at {counters.hostname} (use rediss://)")
+    if config.get("MAIL_BACKEND") == "sendgrid":
+        sendgrid = urlsplit(config.get("SENDGRID_HOST") or "")
+        if sendgrid.scheme != "https" and not _local(sendgrid.hostname):
+            found.append(f"SendGrid at {sendgrid.hostname} (use https://)")
+    return found
+
+
+def _local(host: str | None) -> bool:
+    """No host (a Unix socket, or the driver's default one), a socket path, or a loopback name."""
+    return not host or host.startswith("/") or host in LOOPBACK

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from consult.safety import plaintext_backends
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_wsgi(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "FLASK_DEBUG")}
-    clean.update(DATABASE_URL=f"sqlite:///{tmp_path}/w.sqlite", **env)
+    clean.update({"DATABASE_URL": f"sqlite:///{tmp_path}/w.sqlite", **env})
     return subprocess.run(
         [sys.executable, "-c", "import wsgi"],
         cwd=ROOT,
@@ -37,6 +39,63 @@ def test_production_refuses_a_development_secret_or_debug(tmp_path):
     assert "Debug" in debug.stderr
     started = start_wsgi(tmp_path, SECRET_KEY="a-long-random-production-secret")
     assert started.returncode == 0, started.stderr
+
+
+def backends(database="sqlite:///x.sqlite", counters="memory://", mail="console", sendgrid=""):
+    return {
+        "SQLALCHEMY_DATABASE_URI": database,
+        "RATELIMIT_STORAGE_URI": counters,
+        "MAIL_BACKEND": mail,
+        "SENDGRID_HOST": sendgrid,
+    }
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        backends(),
+        backends("postgresql+psycopg://postgres@127.0.0.1:5432/tongxin", "redis://localhost:6379/0"),
+        backends("postgresql+psycopg:///tongxin"),  # the Unix socket
+        backends("postgresql+psycopg://u:pw@db.internal/tongxin?host=/run/postgresql"),
+        backends("postgresql+psycopg://u:pw@db.internal/tongxin?sslmode=verify-full"),
+        backends(counters="rediss://cache.internal:6380/0"),
+        backends(mail="sendgrid", sendgrid="https://api.sendgrid.com"),
+        backends(mail="sendgrid", sendgrid="http://127.0.0.1:8025"),  # the tests' stand-in
+        backends(mail="console", sendgrid="http://mail.internal"),  # not used
+    ],
+)
+def test_backends_on_this_machine_or_behind_verified_tls_pass(config):
+    assert plaintext_backends(config) == []
+
+
+def test_backends_over_the_network_without_verified_tls_are_named_without_their_passwords():
+    found = plaintext_backends(
+        backends(
+            "postgresql+psycopg://tongxin:s3cret@db.internal:5432/tongxin?sslmode=require",
+            "redis://:s3cret@cache.internal:6379/0",
+            "sendgrid",
+            "http://relay.internal",
+        )
+    )
+    assert [entry.split(" (")[0] for entry in found] == [
+        "the database at db.internal",
+        "the rate-limit counters at cache.internal",
+        "SendGrid at relay.internal",
+    ]
+    assert not any("s3cret" in entry for entry in found)
+    unchecked = backends(counters="rediss://cache.internal:6380/0?ssl_cert_reqs=none")
+    assert plaintext_backends(unchecked) == ["the rate-limit counters at cache.internal (use rediss://)"]
+
+
+def test_production_refuses_backends_over_the_network_without_tls_unless_allowed(tmp_path):
+    secret = "a-long-random-production-secret"
+    remote = "postgresql://tongxin:s3cret@db.invalid:5432/tongxin"
+    refused = start_wsgi(tmp_path, SECRET_KEY=secret, DATABASE_URL=remote)
+    assert refused.returncode != 0
+    assert "the database at db.invalid" in refused.stderr
+    assert "s3cret" not in refused.stderr
+    allowed = start_wsgi(tmp_path, SECRET_KEY=secret, DATABASE_URL=remote, ALLOW_PLAINTEXT_BACKENDS="1")
+    assert allowed.returncode == 0, allowed.stderr
 
 
 @pytest.mark.options(MAX_CONTENT_LENGTH=1024)
