@@ -202,12 +202,15 @@ def audit_verify() -> None:
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(file: Path) -> None:
-    """Write a copy of the database to FILE (the app may keep running)."""
+    """Write a copy of the database to FILE, sealed with a key derived from DATA_KEY (or SECRET_KEY); the
+    app may keep running."""
     from consult.backup import backup
+    from consult.backup import backup_key
+    from consult.crypto import data_key
 
     db.session.remove()
     try:
-        backup(db.engine.url.render_as_string(hide_password=False), file)
+        backup(db.engine.url.render_as_string(hide_password=False), file, backup_key(data_key()))
     except ConsultError as error:
         fail(str(error))
     click.echo(f"Backup written to {file}.")
@@ -219,7 +222,9 @@ def backup_command(file: Path) -> None:
 def restore_command(file: Path, yes: bool) -> None:
     """Replace the database's content by the backup in FILE; then check the audit chain."""
     from consult.audit.services import verify_chain
+    from consult.backup import backup_key
     from consult.backup import restore
+    from consult.crypto import data_key
 
     if not yes:
         fail("restoring replaces everything in the database; add --yes to go on")
@@ -227,7 +232,7 @@ def restore_command(file: Path, yes: bool) -> None:
     db.session.remove()
     db.engine.dispose()
     try:
-        restore(file, url)
+        restore(file, url, backup_key(data_key()))
     except ConsultError as error:
         fail(str(error))
     check = verify_chain()

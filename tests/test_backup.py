@@ -1,6 +1,10 @@
-"""A backup restored into a fresh database holds the same rows and the same audit head."""
+"""A backup restored into a fresh database holds the same rows and the same audit head; on disk it is
+sealed: nothing of the database reads from it, and a changed, cut or reordered file, or another key, is
+refused."""
 
 from __future__ import annotations
+
+import os
 
 from sqlalchemy import create_engine
 from sqlalchemy import func
@@ -9,11 +13,20 @@ from sqlalchemy import select
 from consult import create_app
 from consult.audit.services import head_hash
 from consult.audit.services import verify_chain
+from consult.backup import CHUNK
+from consult.backup import MAGIC
+from consult.backup import PREFIX_BYTES
+from consult.backup import TAG_BYTES
+from consult.backup import BackupError
+from consult.backup import backup_key
 from consult.backup import restore
+from consult.backup import seal
+from consult.backup import unseal
 from consult.compounds.services import create_compound
 from consult.compounds.services import ensure_district
 from consult.compounds.services import ensure_street
 from consult.config import database_url
+from consult.crypto import data_key
 from consult.extensions import db
 from consult.roster.parse import parse_roster
 from consult.roster.services import apply_rows
@@ -39,11 +52,20 @@ def test_backup_then_restore_into_a_fresh_database(scratch_database, tmp_path):
         apply_rows(compound, parse_roster(ROSTER.encode()), "test")
         db.session.commit()
         head = head_hash()
-        result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "tongxin.backup")])
+        result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "backups" / "tongxin.backup")])
         assert result.exit_code == 0, result.output
         db.engine.dispose()
 
-    restore(tmp_path / "tongxin.backup", database_url(target_url))
+    written = (tmp_path / "backups" / "tongxin.backup").read_bytes()
+    assert written.startswith(MAGIC)
+    for plain in (b"SQLite format", b"PGDMP", "浣花小区".encode(), "张伟".encode(), b"dwelling"):
+        assert plain not in written  # sealed: no table, name or format shows
+    assert [p.name for p in (tmp_path / "backups").iterdir()] == [
+        "tongxin.backup"
+    ]  # the unsealed copy is gone
+    with app.app_context():
+        key = backup_key(data_key())
+    restore(tmp_path / "backups" / "tongxin.backup", database_url(target_url), key)
     source_counts = row_counts(database_url(source_url))
     assert source_counts["dwelling"] == 3
     assert row_counts(database_url(target_url)) == source_counts
@@ -64,3 +86,54 @@ def test_restore_needs_confirmation(app, runner, tmp_path):
     result = runner.invoke(args=["restore", str(backup_file)])
     assert result.exit_code == 1
     assert "--yes" in result.output
+
+
+def test_a_sealed_file_opens_only_whole_unchanged_and_with_its_key(tmp_path):
+    key = bytes(range(32))
+    plain = tmp_path / "plain"
+    plain.write_bytes(os.urandom(CHUNK * 2 + 12345))  # three chunks, the last a short one
+    sealed, opened = tmp_path / "sealed", tmp_path / "opened"
+    seal(plain, sealed, key)
+    unseal(sealed, opened, key)
+    assert opened.read_bytes() == plain.read_bytes()
+
+    data = sealed.read_bytes()
+    header, size = len(MAGIC) + PREFIX_BYTES, CHUNK + TAG_BYTES
+    chunks = [data[header + i * size : header + (i + 1) * size] for i in range(3)]
+    damaged = {
+        "another key": (data, bytes(32)),
+        "a bit flipped": (data[:-100] + bytes([data[-100] ^ 1]) + data[-99:], key),
+        "the last chunk cut off": (data[: header + 2 * size], key),
+        "cut short": (data[:-1], key),
+        "two chunks swapped": (data[:header] + chunks[1] + chunks[0] + chunks[2], key),
+    }
+    refused = []
+    for what, (content, with_key) in damaged.items():
+        sealed.write_bytes(content)
+        try:
+            unseal(sealed, opened, with_key)
+        except BackupError:
+            refused.append(what)
+    assert refused == list(damaged)
+
+
+def test_an_empty_database_file_seals_and_opens(tmp_path):
+    key = bytes(32)
+    (tmp_path / "empty").write_bytes(b"")
+    seal(tmp_path / "empty", tmp_path / "sealed", key)
+    unseal(tmp_path / "sealed", tmp_path / "opened", key)
+    assert (tmp_path / "opened").read_bytes() == b""
+
+
+def test_a_backup_written_before_sealing_is_still_restored(tmp_path):
+    import sqlite3
+
+    old = tmp_path / "old.backup"
+    with sqlite3.connect(old) as conn:
+        conn.execute("CREATE TABLE note (text TEXT)")
+        conn.execute("INSERT INTO note VALUES ('kept')")
+    conn.close()
+    restore(old, f"sqlite:///{tmp_path / 'target.sqlite'}", bytes(32))
+    with sqlite3.connect(tmp_path / "target.sqlite") as conn:
+        assert conn.execute("SELECT text FROM note").fetchall() == [("kept",)]
+    conn.close()
