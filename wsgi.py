@@ -1,13 +1,16 @@
-"""Production entry point: ``gunicorn wsgi:app``. Refuses to start with a development secret, with debug on,
-or with back-end services reached over a network without verified TLS (unless ALLOW_PLAINTEXT_BACKENDS=1)."""
+"""Production entry point: ``gunicorn wsgi:app``. Refuses to start with a development or guessable secret,
+with debug on, or with back-end services reached over a network without verified TLS (unless
+ALLOW_PLAINTEXT_BACKENDS=1)."""
 
 from consult import create_app
 from consult.safety import plaintext_backends
+from consult.safety import weak_secret
 
 app = create_app()
 
-if app.config["SECRET_KEY"] in ("", "dev") or len(app.config["SECRET_KEY"]) < 16:
-    raise SystemExit("Set SECRET_KEY to a long random value before serving Tongxin in production.")
+weakness = weak_secret(app.config["SECRET_KEY"])
+if weakness:
+    raise SystemExit(f"Set SECRET_KEY to a long random value before serving Tongxin ({weakness}).")
 if app.debug:
     raise SystemExit("Debug mode must be off in production.")
 plaintext = plaintext_backends(app.config)

@@ -57,3 +57,19 @@ def plaintext_backends(config: Mapping[str, Any]) -> list[str]:
 def _local(host: str | None) -> bool:
     """No host (a Unix socket, or the driver's default one), a socket path, or a loopback name."""
     return not host or host.startswith("/") or host in LOOPBACK
+
+
+#: the guesses (log10) below which a secret key is refused: about 40 bits
+MIN_SECRET_GUESSES_LOG10 = 12
+
+
+def weak_secret(secret: str) -> str | None:
+    """Why ``secret`` (SECRET_KEY) is not fit to serve with, or None. Every key the app derives from it
+    (card codes, contact details, backups, sessions) is only as strong as it is."""
+    if secret in ("", "dev") or len(secret) < 16:
+        return "it is the development value, or shorter than 16 characters"
+    from zxcvbn import zxcvbn
+
+    if zxcvbn(secret[:100])["guesses_log10"] < MIN_SECRET_GUESSES_LOG10:
+        return "it is easy to guess (a repeated word, a sequence or a common phrase)"
+    return None

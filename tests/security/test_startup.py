@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from consult.safety import plaintext_backends
+from consult.safety import weak_secret
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,6 +35,9 @@ def test_production_refuses_a_development_secret_or_debug(tmp_path):
     assert refused.returncode != 0
     assert "SECRET_KEY" in refused.stderr
     assert start_wsgi(tmp_path, SECRET_KEY="short").returncode != 0
+    guessable = start_wsgi(tmp_path, SECRET_KEY="changeme-changeme")
+    assert guessable.returncode != 0
+    assert "easy to guess" in guessable.stderr
     debug = start_wsgi(tmp_path, SECRET_KEY="a-long-random-production-secret", FLASK_DEBUG="1")
     assert debug.returncode != 0
     assert "Debug" in debug.stderr
@@ -141,3 +145,21 @@ def test_ci_lints_with_ruffs_security_rules():
     assert "S" in ruff["select"]
     assert "make lint" in (ROOT / ".ci" / "run").read_text()
     assert "ruff check" in (ROOT / "Makefile").read_text()
+
+
+@pytest.mark.parametrize(
+    ("secret", "fit"),
+    [
+        ("dev", False),
+        ("short", False),
+        ("aaaaaaaaaaaaaaaaaaaa", False),
+        ("password1234567890", False),
+        ("0123456789abcdef", False),
+        ("changeme-changeme", False),
+        ("Kx9#mQ2vL8pR4tW7", True),  # 16 random characters
+        ("a-long-random-production-secret", True),
+        ("3f1c9e0b7a2d4c6e8f0a1b3c5d7e9f1a", True),  # as secrets.token_hex(16) makes them
+    ],
+)
+def test_a_secret_key_must_be_long_and_hard_to_guess(secret, fit):
+    assert (weak_secret(secret) is None) is fit
