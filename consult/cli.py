@@ -219,20 +219,30 @@ def backup_command(file: Path) -> None:
 @click.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Confirm that the database's content is replaced.")
-def restore_command(file: Path, yes: bool) -> None:
-    """Replace the database's content by the backup in FILE; then check the audit chain."""
+@click.option("--old-data-key", help="The DATA_KEY of the time the backup was written (base64).")
+@click.option("--old-secret-key", help="The SECRET_KEY of that time (while DATA_KEY was not set).")
+def restore_command(file: Path, yes: bool, old_data_key: str | None, old_secret_key: str | None) -> None:
+    """Replace the database's content by the backup in FILE; then check the audit chain. A backup
+    written under keys since changed opens with the old one given."""
     from consult.audit.services import verify_chain
     from consult.backup import backup_key
     from consult.backup import restore
     from consult.crypto import data_key
+    from consult.crypto import key_of
 
     if not yes:
         fail("restoring replaces everything in the database; add --yes to go on")
+    if old_data_key and old_secret_key:
+        fail("give one old key: --old-data-key or --old-secret-key")
+    try:
+        key = key_of(old_data_key, old_secret_key or "") if old_data_key or old_secret_key else data_key()
+    except ValueError as error:
+        fail(f"--old-data-key: {error}")
     url = db.engine.url.render_as_string(hide_password=False)
     db.session.remove()
     db.engine.dispose()
     try:
-        restore(file, url, backup_key(data_key()))
+        restore(file, url, backup_key(key))
     except ConsultError as error:
         fail(str(error))
     check = verify_chain()
@@ -248,12 +258,16 @@ def restore_command(file: Path, yes: bool) -> None:
 )
 def reencrypt_command(old_data_key: str | None, old_secret_key: str | None) -> None:
     """After DATA_KEY (or, while it is unset, SECRET_KEY) changed: seal the stored phone numbers and
-    e-mail addresses again under the current key. All or nothing; running it again changes nothing.
-    E-mails' unsubscribe links made before stop working."""
+    e-mail addresses again under the current key, all or nothing, then the stored photos of paper
+    ballots and authorities, each file at once. Running it again changes nothing (or completes a run
+    that stopped among the photos). E-mails' unsubscribe links made before stop working; backups keep
+    the key they were written under (flask restore --old-data-key)."""
     from consult.audit.services import record
     from consult.crypto import UnreadableValue
     from consult.crypto import key_of
     from consult.crypto import reencrypt
+    from consult.crypto import reseal_files
+    from consult.voting.services import stored_photos
 
     if bool(old_data_key) == bool(old_secret_key):
         fail("give the old key: --old-data-key or --old-secret-key (one of them)")
@@ -268,6 +282,13 @@ def reencrypt_command(old_data_key: str | None, old_secret_key: str | None) -> N
     record("cli", "keys.reencrypted", changed=done.changed, current=done.current)
     db.session.commit()
     click.echo(f"{done.changed} values sealed under the current key; {done.current} were already.")
+    try:
+        files = reseal_files(stored_photos(), old)
+    except UnreadableValue as error:
+        fail(f"{error} opens with neither the old key nor the current one; the files before it are done")
+    record("cli", "keys.files_resealed", changed=files.changed, current=files.current)
+    db.session.commit()
+    click.echo(f"{files.changed} photos sealed under the current key; {files.current} were already.")
 
 
 @click.group("translate")

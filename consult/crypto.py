@@ -1,5 +1,6 @@
-"""Contact details encrypted at rest: AES-GCM with a key of the application's (PIPL: collect the least,
-and protect what is kept). A stolen database file shows no phone number or e-mail address."""
+"""Contact details and stored photos encrypted at rest: AES-GCM with a key of the application's (PIPL:
+collect the least, and protect what is kept). A stolen database file shows no phone number or e-mail
+address; a stolen upload folder shows no signed ballot or written authority."""
 
 from __future__ import annotations
 
@@ -56,6 +57,31 @@ def decrypt(stored: str, app: Flask | None = None, key: bytes | None = None) -> 
     return AESGCM(key or data_key(app)).decrypt(raw[:12], raw[12:], PREFIX.encode()).decode()
 
 
+#: the start of a file sealed with ``seal_file_bytes`` (photos of signed ballots and authorities)
+FILE_MAGIC = b"TONGXIN-SEALED-FILE-1\n"
+
+
+def file_key(key: bytes | None = None, app: Flask | None = None) -> bytes:
+    """The key stored files are sealed with, derived from the contact-details key (``key``, or the
+    app's)."""
+    return hmac.new(key or data_key(app), b"stored files", hashlib.sha256).digest()
+
+
+def seal_file_bytes(plain: bytes, key: bytes | None = None) -> bytes:
+    """A file's content, encrypted and authenticated (AES-256-GCM) for storing."""
+    nonce = os.urandom(12)
+    return FILE_MAGIC + nonce + AESGCM(key or file_key()).encrypt(nonce, plain, FILE_MAGIC)
+
+
+def open_file_bytes(stored: bytes, key: bytes | None = None) -> bytes:
+    """The content of a stored file; ``InvalidTag`` when it was sealed under another key or altered. A
+    file stored before files were sealed is returned as it is."""
+    if not stored.startswith(FILE_MAGIC):
+        return stored
+    body = stored[len(FILE_MAGIC) :]
+    return AESGCM(key or file_key()).decrypt(body[:12], body[12:], FILE_MAGIC)
+
+
 class EncryptedString(TypeDecorator[str]):
     """A text column stored encrypted; Python code sees the plain value."""
 
@@ -80,6 +106,36 @@ class Reencrypted:
 
 class UnreadableValue(Exception):
     """A stored value neither the old key nor the current one opens: nothing was changed."""
+
+
+def reseal_files(paths: list[Any], old_key: bytes) -> Reencrypted:
+    """Seal each stored file again under the current key, reading it with ``old_key`` (or, if the current
+    key opens it already, leaving it); a file stored before sealing began is sealed now. Each file is
+    replaced at once (a crash leaves it under one key or the other), so a second run completes the
+    first. Raises ``UnreadableValue`` at a file that opens with neither key."""
+    old, current = file_key(old_key), file_key()
+    changed = same = 0
+    for path in paths:
+        stored = path.read_bytes()
+        if stored.startswith(FILE_MAGIC):
+            try:
+                open_file_bytes(stored, current)
+            except InvalidTag:
+                pass
+            else:
+                same += 1
+                continue
+            try:
+                plain = open_file_bytes(stored, old)
+            except InvalidTag:
+                raise UnreadableValue(f"the file {path.name}") from None
+        else:
+            plain = stored
+        partial = path.with_name(f".{path.name}.part")
+        partial.write_bytes(seal_file_bytes(plain, current))
+        os.replace(partial, path)
+        changed += 1
+    return Reencrypted(changed, same)
 
 
 def encrypted_columns() -> list[Column[Any]]:

@@ -4,6 +4,7 @@ refused."""
 
 from __future__ import annotations
 
+import base64
 import os
 
 from sqlalchemy import create_engine
@@ -137,3 +138,32 @@ def test_a_backup_written_before_sealing_is_still_restored(tmp_path):
     with sqlite3.connect(tmp_path / "target.sqlite") as conn:
         assert conn.execute("SELECT text FROM note").fetchall() == [("kept",)]
     conn.close()
+
+
+def test_a_backup_written_under_a_key_since_changed_restores_with_the_old_key(scratch_database, tmp_path):
+    old_key = base64.b64encode(bytes(range(32))).decode()
+    new_key = base64.b64encode(bytes(range(1, 33))).decode()
+    url = scratch_database()
+    app = create_app(app_config(SQLALCHEMY_DATABASE_URI=url, DATA_KEY=old_key))
+    file = tmp_path / "backups" / "old-key.backup"
+    with app.app_context():
+        db.create_all()
+        compound = create_compound(ensure_street(ensure_district("青羊区"), "草堂街道"), "浣花小区")
+        apply_rows(compound, parse_roster(ROSTER.encode()), "test")
+        db.session.commit()
+        assert app.test_cli_runner().invoke(args=["backup", str(file)]).exit_code == 0
+        db.session.remove()
+        db.engine.dispose()
+
+    app.config["DATA_KEY"] = new_key
+    with app.app_context():
+        runner = app.test_cli_runner()
+        refused = runner.invoke(args=["restore", str(file), "--yes"])
+        assert refused.exit_code == 1
+        assert "sealed under another key" in refused.output
+        restored = runner.invoke(args=["restore", str(file), "--yes", "--old-data-key", old_key])
+        assert restored.exit_code == 0, restored.output
+        assert "audit entries" in restored.output
+        db.session.remove()
+        db.engine.dispose()
+    assert row_counts(database_url(url))["dwelling"] == 3

@@ -12,6 +12,8 @@ from sqlalchemy import text
 from consult.audit.models import AuditEntry
 from consult.compounds.models import Occupant
 from consult.compounds.models import Owner
+from consult.crypto import FILE_MAGIC
+from consult.crypto import data_key
 from consult.extensions import db
 from consult.roster.parse import parse_roster
 from consult.roster.services import apply_rows
@@ -101,9 +103,38 @@ def test_a_new_data_key_seals_every_contact_again_all_or_nothing(app, compound, 
     again = runner.invoke(args=["reencrypt", "--old-secret-key", "test"])
     assert "0 values sealed under the current key; 5 were already." in again.output
     assert stored_contacts() == after  # the second run changed nothing
-    assert db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id.desc())).first() == (
-        "keys.reencrypted"
-    )
+    actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id.desc())).all()
+    assert actions[:2] == ["keys.files_resealed", "keys.reencrypted"]
+
+
+def test_stored_photos_are_sealed_again_under_a_new_key_file_by_file(app, tmp_path):
+    from consult.crypto import UnreadableValue
+    from consult.crypto import file_key
+    from consult.crypto import open_file_bytes
+    from consult.crypto import reseal_files
+    from consult.crypto import seal_file_bytes
+
+    old = data_key()
+    sealed_before, legacy = tmp_path / "a.jpg", tmp_path / "b.jpg"
+    sealed_before.write_bytes(seal_file_bytes(b"signed ballot", file_key(old)))
+    legacy.write_bytes(b"stored before sealing began")
+    app.config["DATA_KEY"] = NEW_KEY
+    with pytest.raises(InvalidTag):
+        open_file_bytes(sealed_before.read_bytes())
+
+    done = reseal_files([sealed_before, legacy], old)
+    assert (done.changed, done.current) == (2, 0)
+    assert open_file_bytes(sealed_before.read_bytes()) == b"signed ballot"
+    assert open_file_bytes(legacy.read_bytes()) == b"stored before sealing began"
+    assert legacy.read_bytes().startswith(FILE_MAGIC)
+    again = reseal_files([sealed_before, legacy], old)
+    assert (again.changed, again.current) == (0, 2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg", "b.jpg"]  # no partial file left
+
+    stranger = tmp_path / "c.jpg"
+    stranger.write_bytes(seal_file_bytes(b"x", file_key(bytes(32))))
+    with pytest.raises(UnreadableValue):
+        reseal_files([stranger], old)
 
 
 def test_reencrypting_needs_exactly_one_well_formed_old_key(runner):

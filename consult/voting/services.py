@@ -808,7 +808,10 @@ def inspections(round_: Round) -> list[Inspection]:
 
 
 def _store_photo(data: bytes) -> tuple[str, str]:
-    """A photo, re-encoded without its EXIF, stored under a random name: (name, sha256)."""
+    """A photo, re-encoded without its EXIF, sealed (``crypto.seal_file_bytes``) and stored under a
+    random name: (name, sha256 of the picture)."""
+    from consult.crypto import seal_file_bytes
+    from consult.schemes.uploads import CheckedFile
     from consult.schemes.uploads import UploadRejected
     from consult.schemes.uploads import check_upload
     from consult.schemes.uploads import max_bytes
@@ -821,13 +824,26 @@ def _store_photo(data: bytes) -> tuple[str, str]:
         raise VotingError(rejected.message) from None
     if not checked.kind.is_image:
         raise VotingError(_l("Take a photo: a JPEG or PNG picture."))
-    return store(checked), checked.sha256
+    return store(CheckedFile(checked.kind, seal_file_bytes(checked.data))), checked.sha256
 
 
-def photo_path(stored_name: str) -> Any:
+def photo_bytes(stored_name: str) -> bytes | None:
+    """The picture of a stored photo (opened), or None for a name that is not one of ours."""
+    from consult.crypto import open_file_bytes
     from consult.schemes.uploads import stored_path
 
-    return stored_path(stored_name)
+    path = stored_path(stored_name)
+    return None if path is None else open_file_bytes(path.read_bytes())
+
+
+def stored_photos() -> list[Any]:
+    """The files of every photo still kept (paper ballots and written authorities)."""
+    from consult.schemes.uploads import stored_path
+
+    names = list(db.session.scalars(select(PaperSheet.photo))) + list(
+        db.session.scalars(select(Proxy.authority_photo))
+    )
+    return [path for name in names if name and (path := stored_path(name)) is not None]
 
 
 def live_proxies(round_: Round) -> list[Proxy]:

@@ -778,11 +778,11 @@ def paper_choose(compound_id: int, round_id: int, sheet_id: int) -> Any:
 
 
 def _photo(stored_name: str) -> Any:
-    path = services.photo_path(stored_name)
-    if path is None:
+    picture = services.photo_bytes(stored_name)
+    if picture is None:
         abort(404)
     mimetype = "image/png" if stored_name.endswith(".png") else "image/jpeg"
-    return Response(path.read_bytes(), mimetype=mimetype)
+    return Response(picture, mimetype=mimetype)
 
 
 @bp.get("/compounds/<int:compound_id>/votes/<int:round_id>/paper/<int:sheet_id>/photo")

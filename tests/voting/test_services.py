@@ -3,6 +3,8 @@ ballots, proxies, paper ballots by double entry, precedence, the engine hooks an
 
 from __future__ import annotations
 
+import hashlib
+import io
 from datetime import date
 from datetime import timedelta
 from decimal import Decimal
@@ -17,6 +19,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.exc import IntegrityError
 
 from consult.audit.models import AuditEntry
+from consult.crypto import FILE_MAGIC
 from consult.extensions import db
 from consult.notify.models import NoticeKind
 from consult.notify.models import OutboxMessage
@@ -428,7 +431,7 @@ def test_the_compound_may_allow_more_proxies(app, vote, standard, owners, compou
         )
 
 
-def test_photos_are_re_encoded_without_exif(vote, standard, owners, uploads):
+def test_photos_are_re_encoded_without_exif_and_sealed(vote, standard, owners, uploads):
     proxy = services.record_proxy(
         vote,
         owners["李娜"],
@@ -438,7 +441,12 @@ def test_photos_are_re_encoded_without_exif(vote, standard, owners, uploads):
         actor="u",
         now=vote.opens_at,
     )
-    with Image.open(uploads / proxy.authority_photo) as stored:
+    on_disk = (uploads / proxy.authority_photo).read_bytes()
+    assert on_disk.startswith(FILE_MAGIC)  # sealed: no picture shows in the upload folder
+    assert b"JFIF" not in on_disk
+    picture = services.photo_bytes(proxy.authority_photo)
+    assert hashlib.sha256(picture).hexdigest() == proxy.authority_sha256
+    with Image.open(io.BytesIO(picture)) as stored:
         assert not stored.getexif()
         assert stored.size == (64, 48)
     with pytest.raises(services.VotingError):
