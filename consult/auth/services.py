@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
@@ -115,12 +116,18 @@ def authenticate(email: str, password: str) -> User | None:
 def end_sessions(user: User) -> None:
     """Sign this user out everywhere: every session bound to the old token stops working."""
     user.session_token = new_session_token()
-    db.session.execute(
+    _end_staff_sessions(utcnow(), StaffSession.user_id == user.id)
+
+
+def _end_staff_sessions(now: datetime, *which: Any) -> int:
+    """End the open staff sessions that match ``which``; returns how many."""
+    ended = db.session.execute(
         update(StaffSession)
-        .where(StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
+        .where(*which, StaffSession.ended_at.is_(None))
+        .values(ended_at=now)
         .execution_options(synchronize_session=False)
     )
+    return ended.rowcount
 
 
 # --- staff sessions, each listed to its owner
@@ -167,41 +174,23 @@ def session_seen(key: str, now: datetime) -> None:
 def end_staff_session(user: User, session_id: int, actor: str, now: datetime) -> bool:
     """End one open session of ``user`` (their own phone, left signed in somewhere); False when it is not
     an open session of theirs."""
-    ended = db.session.execute(
-        update(StaffSession)
-        .where(
-            StaffSession.id == session_id, StaffSession.user_id == user.id, StaffSession.ended_at.is_(None)
-        )
-        .values(ended_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if ended.rowcount != 1:
+    if _end_staff_sessions(now, StaffSession.id == session_id, StaffSession.user_id == user.id) != 1:
         return False
     record(actor, "user.session_ended", user_id=user.id, session=session_id)
     return True
 
 
-def end_other_sessions(user: User, key: object, now: datetime) -> int:
+def end_other_sessions(user: User, key: str, now: datetime) -> int:
     """End every open session of ``user`` but this one (``key``); returns how many ended."""
-    ended = db.session.execute(
-        update(StaffSession)
-        .where(StaffSession.user_id == user.id, StaffSession.key != key, StaffSession.ended_at.is_(None))
-        .values(ended_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    record(f"user:{user.id}", "user.other_sessions_ended", user_id=user.id, sessions=ended.rowcount)
-    return ended.rowcount
+    count = _end_staff_sessions(now, StaffSession.user_id == user.id, StaffSession.key != key)
+    record(f"user:{user.id}", "user.other_sessions_ended", user_id=user.id, sessions=count)
+    return count
 
 
 def sign_out(user: User, key: object) -> None:
     """Sign out of this session only; the account's other sessions go on."""
     if isinstance(key, str):
-        db.session.execute(
-            update(StaffSession)
-            .where(StaffSession.key == key, StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
-            .values(ended_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        _end_staff_sessions(utcnow(), StaffSession.key == key, StaffSession.user_id == user.id)
     record(f"user:{user.id}", "user.logout")
 
 

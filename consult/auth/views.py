@@ -337,7 +337,7 @@ def end_session(session_id: int) -> Any:
 @login_required
 def end_others() -> Any:
     user = current_user._get_current_object()
-    count = end_other_sessions(user, session.get(STAFF_SESSION), utcnow())
+    count = end_other_sessions(user, session[STAFF_SESSION], utcnow())
     db.session.commit()
     flash(_("Your other sessions have ended (%(n)s).", n=count), "success")
     return redirect(url_for("auth.sessions"))
