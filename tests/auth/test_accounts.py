@@ -63,9 +63,9 @@ def test_admin_disables_and_signs_out(app, client, auth, admin, worker):
     assert second_client(app).get("/compounds/").status_code == 200
 
 
-def test_admin_creates_an_account_and_changes_a_role(client, auth, admin, street, other_street, worker):
-    auth.login(admin)
-    response = client.post(
+def create_worker_with_a_password(client, street):
+    """An administrator (signed in on ``client``) creates new@example.test, typing its first password."""
+    return client.post(
         "/auth/users",
         data={
             "email": "new@example.test",
@@ -75,6 +75,11 @@ def test_admin_creates_an_account_and_changes_a_role(client, auth, admin, street
             "password": "long enough pw",
         },
     )
+
+
+def test_admin_creates_an_account_and_changes_a_role(client, auth, admin, street, other_street, worker):
+    auth.login(admin)
+    response = create_worker_with_a_password(client, street)
     assert response.status_code == 302
     created = db.session.scalars(select(User).where(User.email == "new@example.test")).one()
     assert (created.role, created.street_id) == (Role.WORKER, street.id)
@@ -173,16 +178,7 @@ def test_a_first_password_an_administrator_gave_is_changed_before_anything_else(
     app, client, auth, admin, street
 ):
     auth.login(admin)
-    client.post(
-        "/auth/users",
-        data={
-            "email": "new@example.test",
-            "name": "赵敏",
-            "role": "worker",
-            "street": str(street.id),
-            "password": "long enough pw",
-        },
-    )
+    create_worker_with_a_password(client, street)
     assert "首次密码尚未修改" in client.get("/auth/users").get_data(as_text=True)
     auth.logout()
     created = db.session.scalars(select(User).where(User.email == "new@example.test")).one()
