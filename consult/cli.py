@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -251,6 +252,14 @@ def restore_command(file: Path, yes: bool, old_data_key: str | None, old_secret_
     click.echo(f"Restored from {file}: {check.entries} audit entries, head {check.head}.")
 
 
+@click.command("sbom")
+def sbom_command() -> None:
+    """Print the inventory of the runtime packages (CycloneDX 1.5 JSON) from requirements.lock."""
+    from consult.sbom import bom
+
+    click.echo(json.dumps(bom(), indent=2, ensure_ascii=False))
+
+
 @click.command("reencrypt")
 @click.option("--old-data-key", help="The DATA_KEY the values were sealed with (base64).")
 @click.option(
@@ -363,6 +372,7 @@ def register(app: Flask) -> None:
         backup_command,
         restore_command,
         reencrypt_command,
+        sbom_command,
         translate,
         purge_command,
         *notify_commands,
