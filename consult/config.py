@@ -27,6 +27,7 @@ API_LIMIT           requests per client to the open-data API (default "120 per m
 LOGIN_LIMIT         wrong passwords allowed per client at the staff sign-in (default "10 per 15 minutes")
 RESET_LIMIT         requests for a new-password link per client (default "5 per hour")
 RESET_LINK_MINUTES  a new-password link works this long after it was sent (default 60), and once
+FIRST_PASSWORD_DAYS  a first password an administrator gave stops working this many days after (default 7)
 RESIDENT_SESSION_HOURS how long a resident stays signed in after scanning a card (default 12)
 RESIDENT_IDLE_MINUTES  a resident's session ends after this long without a request (default 30)
 RESIDENT_PAGE_CACHE    resident home pages each worker process keeps as rendered (default 2000; 0: none)
@@ -114,6 +115,7 @@ class Config:
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "10 per 15 minutes")
     RESET_LIMIT = os.environ.get("RESET_LIMIT", "5 per hour")
     RESET_LINK_MINUTES = int(os.environ.get("RESET_LINK_MINUTES", "60"))
+    FIRST_PASSWORD_DAYS = int(os.environ.get("FIRST_PASSWORD_DAYS", "7"))
     SESSION_COOKIE_HTTPONLY = True
     #: the cookie is written when the session changes (a resident's last request is noted once a minute),
     #: not again with every page; it lasts as long as a resident's session may

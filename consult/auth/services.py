@@ -113,6 +113,13 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def first_password_expired(user: User, now: datetime) -> bool:
+    """Whether the account still has the first password an administrator gave, and has had it longer
+    than ``FIRST_PASSWORD_DAYS``: it no longer signs in (its owner asks for a new-password link)."""
+    days = timedelta(days=current_app.config["FIRST_PASSWORD_DAYS"])
+    return user.password_change_due and now - user.created_at > days
+
+
 def end_sessions(user: User) -> None:
     """Sign this user out everywhere: every session bound to the old token stops working."""
     user.session_token = new_session_token()

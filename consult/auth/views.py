@@ -44,6 +44,7 @@ from consult.auth.services import change_password
 from consult.auth.services import create_user
 from consult.auth.services import end_other_sessions
 from consult.auth.services import end_staff_session
+from consult.auth.services import first_password_expired
 from consult.auth.services import load_user
 from consult.auth.services import open_staff_session
 from consult.auth.services import recovery_codes_left
@@ -149,6 +150,16 @@ def login() -> Any:
             record("anonymous", "user.login_failed", email=(form.email.data or "").strip().lower()[:200])
             db.session.commit()
             form.password.errors.append(_("E-mail or password is wrong."))
+        elif first_password_expired(user, utcnow()):
+            record(f"user:{user.id}", "user.first_password_expired")
+            db.session.commit()
+            form.password.errors.append(
+                _(
+                    "This first password was given more than %(days)s days ago and no longer works. Ask "
+                    "for a new-password link below, or ask the administrator.",
+                    days=current_app.config["FIRST_PASSWORD_DAYS"],
+                )
+            )
         else:
             target = local_target(request.args.get("next"), url_for("compounds.dashboard"))
             if user.two_step_on:  # the password was right: now the app's code

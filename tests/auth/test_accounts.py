@@ -222,3 +222,28 @@ def test_a_given_password_is_changed_first_then_two_step_sign_in_is_turned_on(cl
     )
     assert client.get("/compounds/").headers["Location"].endswith("/auth/two-step")
     assert client.get("/auth/two-step").status_code == 200
+
+
+def test_a_first_password_unused_for_longer_than_allowed_no_longer_signs_in(app, client, street):
+    from datetime import timedelta
+
+    from consult.auth.services import create_user as create_account
+    from consult.auth.services import reset_password
+    from consult.db import utcnow
+
+    user = create_account("late@example.test", "周九", "long enough pw", Role.WORKER, street, change_due=True)
+    user.created_at = utcnow() - timedelta(days=app.config["FIRST_PASSWORD_DAYS"], hours=1)
+    db.session.commit()
+    refused = client.post("/auth/login", data={"email": "late@example.test", "password": "long enough pw"})
+    assert refused.status_code == 200  # the form again, with the reason
+    assert "不再有效" in refused.get_data(as_text=True)
+    assert client.get("/compounds/").status_code == 302  # not signed in
+    expired = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id.desc())).first()
+    assert expired == "user.first_password_expired"
+
+    reset_password(user, "a password of my own")  # what the new-password link does
+    db.session.commit()
+    signed_in = client.post(
+        "/auth/login", data={"email": "late@example.test", "password": "a password of my own"}
+    )
+    assert signed_in.headers["Location"].endswith("/compounds/")
