@@ -2,6 +2,8 @@
 with debug on, or with back-end services reached over a network without verified TLS (unless
 ALLOW_PLAINTEXT_BACKENDS=1)."""
 
+import gc
+
 from consult import create_app
 from consult.safety import plaintext_backends
 from consult.safety import weak_secret
@@ -20,3 +22,8 @@ if plaintext and not app.config["ALLOW_PLAINTEXT_BACKENDS"]:
         + "; ".join(plaintext)
         + ". Set ALLOW_PLAINTEXT_BACKENDS=1 only if that network is private and trusted."
     )
+
+# What start-up made (the app, its templates, SQLAlchemy's mappers, the message catalogues) lives as long
+# as the process: out of the cyclic collector's sight, a full collection during a request scans only
+# what requests made, instead of some 150,000 objects (about 90 ms on a small machine, bench/README.md).
+gc.freeze()

@@ -17,11 +17,11 @@ from consult.safety import weak_secret
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_wsgi(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def start_wsgi(tmp_path: Path, code: str = "import wsgi", **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "FLASK_DEBUG")}
     clean.update({"DATABASE_URL": f"sqlite:///{tmp_path}/w.sqlite", **env})
     return subprocess.run(
-        [sys.executable, "-c", "import wsgi"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=clean,
         capture_output=True,
@@ -100,6 +100,16 @@ def test_production_refuses_backends_over_the_network_without_tls_unless_allowed
     assert "s3cret" not in refused.stderr
     allowed = start_wsgi(tmp_path, SECRET_KEY=secret, DATABASE_URL=remote, ALLOW_PLAINTEXT_BACKENDS="1")
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_what_start_up_made_is_kept_out_of_the_collectors_sight(tmp_path):
+    started = start_wsgi(
+        tmp_path,
+        "import gc, wsgi; print(gc.get_freeze_count())",
+        SECRET_KEY="a-long-random-production-secret",
+    )
+    assert started.returncode == 0, started.stderr
+    assert int(started.stdout) > 50_000  # the app's objects, frozen (a full collection skips them)
 
 
 @pytest.mark.options(MAX_CONTENT_LENGTH=1024)
