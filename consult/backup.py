@@ -91,8 +91,9 @@ def is_sealed(path: Path) -> bool:
 
 
 @contextmanager
-def _scratch(folder: Path) -> Iterator[Path]:
-    """A file only this user may read, in ``folder``, removed afterwards whatever happens."""
+def _scratch(folder: Path | None) -> Iterator[Path]:
+    """A file only this user may read, in ``folder`` (else the temporary folder), removed afterwards
+    whatever happens."""
     handle, name = tempfile.mkstemp(dir=folder, prefix=".tongxin-backup-")
     os.close(handle)
     try:
@@ -157,7 +158,7 @@ def restore(source: Path, database_url: str, key: bytes) -> None:
     if not is_sealed(source):
         _restore(source, database_url)  # written before backups were sealed
         return
-    with _scratch(source.parent) as plain:
+    with _scratch(None) as plain:  # the backups' folder may be read-only
         unseal(source, plain, key)
         _restore(plain, database_url)
 
