@@ -8,7 +8,9 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -108,7 +110,7 @@ class UnreadableValue(Exception):
     """A stored value neither the old key nor the current one opens: nothing was changed."""
 
 
-def reseal_files(paths: list[Any], old_key: bytes) -> Reencrypted:
+def reseal_files(paths: Sequence[Path], old_key: bytes) -> Reencrypted:
     """Seal each stored file again under the current key, reading it with ``old_key`` (or, if the current
     key opens it already, leaving it); a file stored before sealing began is sealed now. Each file is
     replaced at once (a crash leaves it under one key or the other), so a second run completes the

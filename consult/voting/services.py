@@ -33,6 +33,7 @@ from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -836,7 +837,7 @@ def photo_bytes(stored_name: str) -> bytes | None:
     return None if path is None else open_file_bytes(path.read_bytes())
 
 
-def stored_photos() -> list[Any]:
+def stored_photos() -> list[Path]:
     """The files of every photo still kept (paper ballots and written authorities)."""
     from consult.schemes.uploads import stored_path
 
