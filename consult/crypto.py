@@ -1,6 +1,7 @@
-"""Contact details and stored photos encrypted at rest: AES-GCM with a key of the application's (PIPL:
-collect the least, and protect what is kept). A stolen database file shows no phone number or e-mail
-address; a stolen upload folder shows no signed ballot or written authority."""
+"""Contact details, the texts of queued e-mails and stored photos encrypted at rest: AES-GCM with a key
+of the application's (PIPL: collect the least, and protect what is kept). A stolen database file shows
+no phone number and no message text, and e-mail addresses only on the messages still in the outbox; a
+stolen upload folder shows no signed ballot or written authority."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from flask import Flask
 from flask import current_app
 from sqlalchemy import Column
 from sqlalchemy import String
+from sqlalchemy import Text
 from sqlalchemy import select
 from sqlalchemy import type_coerce
 from sqlalchemy import update
@@ -95,6 +97,13 @@ class EncryptedString(TypeDecorator[str]):
 
     def process_result_value(self, value: str | None, dialect: Any) -> str | None:
         return None if value is None else decrypt(value)
+
+
+class EncryptedText(EncryptedString):
+    """A text column of any length stored encrypted (the texts of queued e-mails)."""
+
+    impl = Text
+    cache_ok = True
 
 
 @dataclass(frozen=True)

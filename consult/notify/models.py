@@ -7,12 +7,12 @@ from datetime import datetime
 
 from sqlalchemy import Index
 from sqlalchemy import String
-from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from consult.compounds.models import str_enum
+from consult.crypto import EncryptedText
 from consult.db import utcnow
 from consult.extensions import db
 
@@ -54,9 +54,10 @@ class OutboxMessage(db.Model):
     #: normalised (trimmed, lower case)
     to_address: Mapped[str] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(10))
-    subject: Mapped[str] = mapped_column(String(400))
-    text_body: Mapped[str] = mapped_column(Text)
-    html_body: Mapped[str] = mapped_column(Text)
+    #: the message as rendered, encrypted at rest (its links and receipt codes are nobody else's)
+    subject: Mapped[str] = mapped_column(EncryptedText)
+    text_body: Mapped[str] = mapped_column(EncryptedText)
+    html_body: Mapped[str] = mapped_column(EncryptedText)
     #: set on non-essential notices; also sent as the List-Unsubscribe header
     unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
     #: a caller's key that makes enqueueing the same notice twice a no-op (e.g. "round:12:closing")

@@ -10,6 +10,7 @@ from jinja2 import ChoiceLoader
 from jinja2 import DictLoader
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 
 from consult.audit.models import AuditEntry
 from consult.audit.services import record as audit
@@ -37,7 +38,7 @@ def count(*where) -> int:
     return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(*where))
 
 
-def test_enqueue_stores_the_rendered_message(app):
+def test_enqueue_stores_the_rendered_message_encrypted(app):
     message = enqueue("vote_received", " Zhang.Wei@Example.TEST ", "zh_CN", vote_context(7), now=T0)
     db.session.commit()
     stored = db.session.get(OutboxMessage, message.id)
@@ -50,6 +51,11 @@ def test_enqueue_stores_the_rendered_message(app):
     assert "R-0007" in stored.text_body
     assert "R-0007" in stored.html_body
     assert stored.unsubscribe_url is None  # essential
+    raw = db.session.execute(
+        text("SELECT subject, text_body, html_body FROM outbox_message WHERE id = :id"), {"id": message.id}
+    ).one()
+    assert all(value.startswith("v1:") for value in raw)  # encrypted at rest
+    assert not any("R-0007" in value or "浣花小区" in value for value in raw)
 
 
 def test_a_queued_message_keeps_its_text_when_the_template_changes(app, memory_mailer):
