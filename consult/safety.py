@@ -39,7 +39,7 @@ def plaintext_backends(config: Mapping[str, Any]) -> list[str]:
         and not _local(str(host) if host else None)
         and database.query.get("sslmode") not in VERIFIED_SSLMODES
     ):
-        found.append(f"the database at {database.host} (add sslmode=verify-full to DATABASE_URL)")
+        found.append(f"the database at {host} (add sslmode=verify-full to DATABASE_URL)")
     counters = urlsplit(config.get("RATELIMIT_STORAGE_URI") or "memory://")
     if (
         counters.scheme != "memory"

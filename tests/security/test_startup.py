@@ -87,6 +87,8 @@ def test_backends_over_the_network_without_verified_tls_are_named_without_their_
         "SendGrid at relay.internal",
     ]
     assert not any("s3cret" in entry for entry in found)
+    by_query = backends("postgresql+psycopg://u@/tongxin?host=db.internal&sslmode=prefer")
+    assert plaintext_backends(by_query)[0].startswith("the database at db.internal ")
     unchecked = backends(counters="rediss://cache.internal:6380/0?ssl_cert_reqs=none")
     assert plaintext_backends(unchecked) == ["the rate-limit counters at cache.internal (use rediss://)"]
 
