@@ -3,11 +3,13 @@ password once, within its time, and ends every session of the account."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
 import pytest
 from itsdangerous.timed import TimestampSigner
+from sqlalchemy import func
 from sqlalchemy import select
 
 from consult.audit.models import AuditEntry
@@ -61,8 +63,18 @@ def test_no_link_for_an_unknown_address_or_a_disabled_account(app, worker, creat
     db.session.commit()
     request_reset("nobody@example.test", utcnow())
     request_reset("gone@example.test", utcnow())
+    request_reset("not an address", utcnow())
     db.session.commit()
     assert sent_links() == []
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0  # nothing queued
+    asked = db.session.scalars(
+        select(AuditEntry.detail).where(AuditEntry.action == "user.reset_requested").order_by(AuditEntry.id)
+    ).all()
+    assert [json.loads(d)["email"] for d in asked] == [
+        "nobody@example.test",
+        "gone@example.test",
+        "not an address",
+    ]
     worker_token = reset_token(worker)
     worker.active = False
     db.session.commit()
