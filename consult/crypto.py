@@ -143,7 +143,9 @@ def reseal_files(paths: Sequence[Path], old_key: bytes) -> Reencrypted:
         else:
             plain = stored
         partial = path.with_name(f".{path.name}.part")
-        partial.write_bytes(seal_file_bytes(plain, current))
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)  # as uploads are stored
+        with os.fdopen(fd, "wb") as out:
+            out.write(seal_file_bytes(plain, current))
         os.replace(partial, path)
         changed += 1
     return Reencrypted(changed, same)
