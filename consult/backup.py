@@ -50,7 +50,8 @@ def _nonce(prefix: bytes, number: int, last: bool) -> bytes:
 def seal(plain: Path, sealed: Path, key: bytes) -> None:
     """Write ``plain`` to ``sealed``, encrypted and authenticated chunk by chunk."""
     aead, prefix = AESGCM(key), os.urandom(PREFIX_BYTES)
-    with plain.open("rb") as source, sealed.open("wb") as out:
+    fd = os.open(sealed, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # for its owner alone
+    with plain.open("rb") as source, os.fdopen(fd, "wb") as out:
         out.write(MAGIC + prefix)
         chunk, number = source.read(CHUNK), 0
         while True:

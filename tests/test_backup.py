@@ -61,9 +61,9 @@ def test_backup_then_restore_into_a_fresh_database(scratch_database, tmp_path):
     assert written.startswith(MAGIC)
     for plain in (b"SQLite format", b"PGDMP", "浣花小区".encode(), "张伟".encode(), b"dwelling"):
         assert plain not in written  # sealed: no table, name or format shows
-    assert [p.name for p in (tmp_path / "backups").iterdir()] == [
-        "tongxin.backup"
-    ]  # the unsealed copy is gone
+    kept = list((tmp_path / "backups").iterdir())
+    assert [p.name for p in kept] == ["tongxin.backup"]  # the unsealed copy is gone
+    assert kept[0].stat().st_mode & 0o077 == 0  # readable by its owner alone
     with app.app_context():
         key = backup_key(data_key())
     restore(tmp_path / "backups" / "tongxin.backup", database_url(target_url), key)

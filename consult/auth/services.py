@@ -178,10 +178,11 @@ def session_seen(key: str, now: datetime) -> None:
     )
 
 
-def end_staff_session(user: User, session_id: int, actor: str, now: datetime) -> bool:
-    """End one open session of ``user`` (their own phone, left signed in somewhere); False when it is not
-    an open session of theirs."""
-    if _end_staff_sessions(now, StaffSession.id == session_id, StaffSession.user_id == user.id) != 1:
+def end_staff_session(user: User, session_id: int, this_key: str, actor: str, now: datetime) -> bool:
+    """End one open session of ``user`` (their own phone, left signed in somewhere) other than this one
+    (``this_key``, which ends by signing out); False when it is no such session."""
+    which = (StaffSession.id == session_id, StaffSession.user_id == user.id, StaffSession.key != this_key)
+    if _end_staff_sessions(now, *which) != 1:
         return False
     record(actor, "user.session_ended", user_id=user.id, session=session_id)
     return True
