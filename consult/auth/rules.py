@@ -10,13 +10,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 import secrets
 import struct
-import unicodedata
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote
+
+from consult.residents.rules import format_code
+from consult.residents.rules import keyed_hash
+from consult.residents.rules import squeezed
 
 MIN_PASSWORD_LENGTH = 10
 #: zxcvbn's score a password needs: 3 is "safely unguessable" (about 10^8 guesses or more); 0 to 4
@@ -130,19 +132,18 @@ RECOVERY_LENGTH = 10  # about 50 random bits a code
 
 
 def new_recovery_code() -> str:
-    """A fresh code, written as two groups of five (``k3m9q-x7ta2``)."""
-    letters = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
-    return f"{letters[:5]}-{letters[5:]}"
+    """A fresh code, written as two groups of five (``k3m9q-x7ta2``), as a card's code is."""
+    return format_code("".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH)))
 
 
 def recovery_digest(key: bytes, typed: str) -> str | None:
-    """What is kept of a recovery code: its HMAC-SHA256 under ``key`` (kept outside the database, as the
-    card codes' is), from the code as typed (any case, full-width letters, with or without the dash and
-    spaces); None when what was typed cannot be a recovery code."""
-    cleaned = re.sub(r"[\s\-_.·—]+", "", unicodedata.normalize("NFKC", typed)).lower()
+    """What is kept of a recovery code: its keyed hash under ``key`` (kept outside the database), as a
+    card's code is kept, from the code as typed (any case, full-width letters, with or without the dash
+    and spaces); None when what was typed cannot be a recovery code."""
+    cleaned = squeezed(typed).lower()
     if len(cleaned) != RECOVERY_LENGTH or any(c not in RECOVERY_ALPHABET for c in cleaned):
         return None
-    return hmac.new(key, f"recovery:{cleaned}".encode(), hashlib.sha256).hexdigest()
+    return keyed_hash(key, "recovery", cleaned)
 
 
 # --- staff sessions: what is shown of the device a session is on

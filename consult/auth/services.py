@@ -139,7 +139,7 @@ def _end_staff_sessions(now: datetime, *which: Any) -> int:
 
 # --- staff sessions, each listed to its owner
 
-#: how long an ended session stays in the account's list of past sessions
+#: how long an ended session's row is kept (it is never shown again) before a sign-in forgets it
 ENDED_SESSIONS_KEPT = timedelta(days=30)
 
 

@@ -33,12 +33,16 @@ def format_code(code: str) -> str:
     return f"{code[:half]}-{code[half:]}"
 
 
+def squeezed(typed: str) -> str:
+    """A typed code without what does not count: full-width letters made plain, spaces and dashes gone."""
+    return re.sub(r"[\s\-_.·—]+", "", unicodedata.normalize("NFKC", typed))
+
+
 def read_code(typed: str) -> str | None:
     """What a resident typed, as a code: full-width letters, spaces, dashes and case do not matter.
 
     None when it cannot be a code (wrong length or a character outside the alphabet)."""
-    text = unicodedata.normalize("NFKC", typed).upper()
-    text = re.sub(r"[\s\-_.·—]+", "", text)
+    text = squeezed(typed).upper()
     if len(text) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in text):
         return None
     return text
