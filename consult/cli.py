@@ -267,7 +267,8 @@ def sbom_command() -> None:
 )
 def reencrypt_command(old_data_key: str | None, old_secret_key: str | None) -> None:
     """After DATA_KEY (or, while it is unset, SECRET_KEY) changed: seal the stored phone numbers and
-    e-mail addresses again under the current key, all or nothing, then the stored photos of paper
+    e-mail addresses again under the current key, and compute the addresses' digests again (under
+    CODE_KEY or SECRET_KEY), all or nothing, then the stored photos of paper
     ballots and authorities, each file at once. Running it again changes nothing (or completes a run
     that stopped among the photos). E-mails' unsubscribe links made before stop working; backups keep
     the key they were written under (flask restore --old-data-key)."""
@@ -276,6 +277,7 @@ def reencrypt_command(old_data_key: str | None, old_secret_key: str | None) -> N
     from consult.crypto import key_of
     from consult.crypto import reencrypt
     from consult.crypto import reseal_files
+    from consult.notify.services import refresh_address_digests
     from consult.voting.services import stored_photos
 
     if bool(old_data_key) == bool(old_secret_key):
@@ -288,7 +290,8 @@ def reencrypt_command(old_data_key: str | None, old_secret_key: str | None) -> N
         done = reencrypt(old)
     except UnreadableValue as error:
         fail(f"{error} opens with neither the old key nor the current one; nothing was changed")
-    record("cli", "keys.reencrypted", changed=done.changed, current=done.current)
+    digests = refresh_address_digests()
+    record("cli", "keys.reencrypted", changed=done.changed, current=done.current, digests=digests)
     db.session.commit()
     click.echo(f"{done.changed} values sealed under the current key; {done.current} were already.")
     try:

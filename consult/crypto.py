@@ -1,7 +1,7 @@
-"""Contact details, the texts of queued e-mails and stored photos encrypted at rest: AES-GCM with a key
-of the application's (PIPL: collect the least, and protect what is kept). A stolen database file shows
-no phone number and no message text, and e-mail addresses only on the messages still in the outbox; a
-stolen upload folder shows no signed ballot or written authority."""
+"""Contact details, queued e-mails and stored photos encrypted at rest: AES-GCM with a key of the
+application's (PIPL: collect the least, and protect what is kept). A stolen database file shows no phone
+number, no e-mail address and no message text; a stolen upload folder shows no signed ballot or written
+authority."""
 
 from __future__ import annotations
 

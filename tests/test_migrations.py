@@ -118,3 +118,55 @@ def assert_records_are_frozen(url: str) -> None:
         with pytest.raises(DatabaseError, match="frozen"), engine.begin() as conn:
             conn.execute(text(statement))
     engine.dispose()
+
+
+def test_addresses_queued_before_are_sealed_and_digested_by_the_migration(empty_database_url):
+    """Outbox rows and unsubscribes written while addresses were plain are sealed, given their digests
+    and found by them; and the downgrade gives the plain addresses back."""
+    from flask_migrate import downgrade
+
+    from consult.notify import services as notify
+
+    migrations = str(os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True})
+    with app.app_context():
+        upgrade(directory=migrations, revision="f1b3d5e7a9c2")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO outbox_message (kind, to_address, locale, subject, text_body, html_body,"
+                    " dedupe_key, status, attempts, next_attempt_at, created_at) VALUES ('round_closing',"
+                    " 'wf@example.test', 'zh_CN', 's', 't', 'h', 'round:1:closing', 'pending', 0,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO notify_unsubscribe (address, created_at)"
+                    " VALUES ('zw@example.test', CURRENT_TIMESTAMP)"
+                )
+            )
+        upgrade(directory=migrations)
+        raw = db.session.execute(text("SELECT to_address, address_digest FROM outbox_message")).one()
+        assert raw.to_address.startswith("v1:")
+        assert "example" not in raw.to_address
+        assert raw.address_digest == notify.address_digest("wf@example.test")
+        assert notify.is_unsubscribed("zw@example.test")
+        kept = notify.enqueue(
+            "round_closing",
+            "wf@example.test",
+            "zh_CN",
+            {"compound": "浣花小区", "round_number": 1, "closes_at": None, "path": "/rounds/1"},
+            dedupe_key="round:1:closing",
+        )
+        assert kept is not None
+        assert kept.to_address == "wf@example.test"
+        assert kept.subject == "s"
+        db.session.rollback()
+        db.session.remove()
+
+        downgrade(directory=migrations, revision="f1b3d5e7a9c2")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT to_address FROM outbox_message")).scalar() == "wf@example.test"
+            assert conn.execute(text("SELECT address FROM notify_unsubscribe")).scalar() == "zw@example.test"
+        db.engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -17,6 +18,7 @@ from consult.crypto import data_key
 from consult.extensions import db
 from consult.roster.parse import parse_roster
 from consult.roster.services import apply_rows
+from tests.notify.conftest import round_context
 
 ROSTER = (
     "楼栋,单元,房号,建筑面积,业主姓名,联系电话,邮箱,身份\n1,1,101,80,张伟,13812341234,zw@example.test,业主\n"
@@ -142,3 +144,32 @@ def test_reencrypting_needs_exactly_one_well_formed_old_key(runner):
         result = runner.invoke(args=["reencrypt", *args])
         assert result.exit_code == 1
         assert "Error:" in result.output
+
+
+def test_a_new_secret_key_seals_and_digests_the_outbox_addresses_again(app, runner):
+    from consult.notify import services as notify
+
+    notify.unsubscribe("zw@example.test")
+    queued = notify.enqueue(
+        "round_closing", "wf@example.test", "zh_CN", round_context(), dedupe_key="round:1:closing"
+    )
+    db.session.commit()
+    assert queued is not None
+    app.config["SECRET_KEY"] = "a new secret, long and made up"
+    assert not notify.is_unsubscribed("zw@example.test")  # the old digest is not found under the new key
+    db.session.rollback()
+
+    done = runner.invoke(args=["reencrypt", "--old-secret-key", "test"])
+    assert done.exit_code == 0, done.output
+    assert notify.is_unsubscribed("zw@example.test")
+    again = notify.enqueue(
+        "round_closing", "wf@example.test", "zh_CN", round_context(), dedupe_key="round:1:closing"
+    )
+    assert again is not None
+    assert again.id == queued.id
+    assert again.to_address == "wf@example.test"
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "keys.reencrypted").order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry is not None
+    assert json.loads(entry.detail)["digests"] == 2

@@ -1,4 +1,7 @@
-"""Notices: the transactional outbox and the addresses that asked for no more non-essential notices."""
+"""Notices: the transactional outbox and the addresses that asked for no more non-essential notices.
+
+Addresses are stored encrypted, with a keyed digest beside them to find rows by address: the same
+address always has the same digest, which tells nothing without the key."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from consult.compounds.models import str_enum
+from consult.crypto import EncryptedString
 from consult.crypto import EncryptedText
 from consult.db import utcnow
 from consult.extensions import db
@@ -47,12 +51,15 @@ class OutboxMessage(db.Model):
     __tablename__ = "outbox_message"
     __table_args__ = (
         Index("ix_outbox_message_status_due", "status", "next_attempt_at"),
-        UniqueConstraint("dedupe_key", "to_address"),
+        UniqueConstraint("dedupe_key", "address_digest"),
+        Index("ix_outbox_message_address_digest", "address_digest"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[NoticeKind] = mapped_column(str_enum(NoticeKind))
-    #: normalised (trimmed, lower case)
-    to_address: Mapped[str] = mapped_column(String(200))
+    #: normalised (trimmed, lower case), encrypted at rest
+    to_address: Mapped[str] = mapped_column(EncryptedString)
+    #: the address's keyed digest (``services.address_digest``): how messages are found by address
+    address_digest: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(10))
     #: the message as rendered, encrypted at rest (its links and receipt codes are nobody else's)
     subject: Mapped[str] = mapped_column(EncryptedText)
@@ -84,6 +91,8 @@ class Unsubscribe(db.Model):
 
     __tablename__ = "notify_unsubscribe"
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: normalised (trimmed, lower case)
-    address: Mapped[str] = mapped_column(String(200), unique=True)
+    #: normalised (trimmed, lower case), encrypted at rest
+    address: Mapped[str] = mapped_column(EncryptedString)
+    #: the address's keyed digest (``services.address_digest``): how an address is looked up
+    address_digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -55,6 +55,8 @@ from consult.notify.models import NoticeKind
 from consult.notify.models import OutboxMessage
 from consult.notify.models import OutboxStatus
 from consult.notify.models import Unsubscribe
+from consult.residents.rules import keyed_hash
+from consult.residents.services import code_key
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +106,16 @@ class Recipient(Protocol):
 # --- enqueueing (inside the caller's transaction) -----------------------------------------------------
 
 
+def address_digest(address: str) -> str:
+    """The keyed digest an address is found by (HMAC-SHA256 under the codes' key, of the normalised
+    address): outbox messages and unsubscribes keep their addresses encrypted, which no query can
+    compare."""
+    return keyed_hash(code_key(), "address", rules.normalise_address(address))
+
+
 def is_unsubscribed(address: str) -> bool:
-    normalised = rules.normalise_address(address)
-    return db.session.scalar(select(Unsubscribe.id).where(Unsubscribe.address == normalised)) is not None
+    digest = address_digest(address)
+    return db.session.scalar(select(Unsubscribe.id).where(Unsubscribe.address_digest == digest)) is not None
 
 
 def _locale(locale: str | None) -> str:
@@ -164,10 +173,11 @@ def prepare(
     essential = rules.is_essential(kind.value)
     if not essential and is_unsubscribed(address):
         return None
+    digest = address_digest(address)
     if dedupe_key is not None:
         existing = db.session.scalar(
             select(OutboxMessage).where(
-                OutboxMessage.dedupe_key == dedupe_key, OutboxMessage.to_address == address
+                OutboxMessage.dedupe_key == dedupe_key, OutboxMessage.address_digest == digest
             )
         )
         if existing is not None:
@@ -185,6 +195,7 @@ def prepare(
     message = OutboxMessage(
         kind=kind,
         to_address=address,
+        address_digest=digest,
         locale=locale,
         subject=subject,
         text_body=rendered.text,
@@ -238,21 +249,37 @@ def prepare_to(
         return None
 
 
+def refresh_address_digests() -> int:
+    """Compute every stored address's digest again, under the current codes' key (``flask reencrypt``
+    runs it after a key changed); in the caller's transaction. Returns how many digests changed."""
+    changed = 0
+    for model, column in ((OutboxMessage, OutboxMessage.to_address), (Unsubscribe, Unsubscribe.address)):
+        for row_id, address, digest in db.session.execute(
+            select(model.id, column, model.address_digest)
+        ).all():
+            fresh = address_digest(address)
+            if fresh != digest:
+                db.session.execute(update(model).where(model.id == row_id).values(address_digest=fresh))
+                changed += 1
+    return changed
+
+
 # --- unsubscribe and re-send (inside the caller's transaction) ----------------------------------------
 
 
 def unsubscribe(address: str, *, now: datetime | None = None) -> Unsubscribe:
     """Stop non-essential notices to ``address`` and cancel those still waiting; flushes."""
     normalised = rules.normalise_address(address)
-    entry = db.session.scalar(select(Unsubscribe).where(Unsubscribe.address == normalised))
+    digest = address_digest(normalised)
+    entry = db.session.scalar(select(Unsubscribe).where(Unsubscribe.address_digest == digest))
     if entry is not None:
         return entry
-    entry = Unsubscribe(address=normalised, created_at=now or utcnow())
+    entry = Unsubscribe(address=normalised, address_digest=digest, created_at=now or utcnow())
     db.session.add(entry)
     db.session.execute(
         update(OutboxMessage)
         .where(
-            OutboxMessage.to_address == normalised,
+            OutboxMessage.address_digest == digest,
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.kind.not_in([NoticeKind(k) for k in rules.ESSENTIAL_KINDS]),
         )

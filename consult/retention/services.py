@@ -34,6 +34,7 @@ from consult.compounds.models import StairUnit
 from consult.extensions import db
 from consult.notify.models import OutboxMessage
 from consult.notify.rules import normalise_address
+from consult.notify.services import address_digest
 from consult.residents.models import Invitation
 from consult.retention.rules import FINAL
 from consult.retention.rules import RoundEnd
@@ -187,13 +188,14 @@ def purge_compound(compound: Compound, ended_at: datetime, actor: str, now: date
         .execution_options(compound_id=compound.id)
     )
     if addresses:
+        digests = {address_digest(address) for address in addresses}
         result.outbox = (
             db.session.scalar(
-                select(func.count(OutboxMessage.id)).where(OutboxMessage.to_address.in_(addresses))
+                select(func.count(OutboxMessage.id)).where(OutboxMessage.address_digest.in_(digests))
             )
             or 0
         )
-        db.session.execute(delete(OutboxMessage).where(OutboxMessage.to_address.in_(addresses)))
+        db.session.execute(delete(OutboxMessage).where(OutboxMessage.address_digest.in_(digests)))
 
     compound.purged_at = now
     db.session.flush()

@@ -58,6 +58,34 @@ def test_enqueue_stores_the_rendered_message_encrypted(app):
     assert not any("R-0007" in value or "浣花小区" in value for value in raw)
 
 
+def test_addresses_are_stored_encrypted_and_found_by_their_digest(app):
+    enqueue("vote_received", "zhang.wei@example.test", "zh_CN", vote_context(7), now=T0)
+    enqueue("vote_received", "Zhang.Wei@example.test", "zh_CN", vote_context(8), now=T0)
+    services.unsubscribe(" ZHANG.WEI@example.test")
+    db.session.commit()
+    stored = db.session.execute(
+        text("SELECT to_address, address_digest FROM outbox_message ORDER BY id")
+    ).all()
+    unsubscribed = db.session.execute(text("SELECT address, address_digest FROM notify_unsubscribe")).one()
+    addresses = [row.to_address for row in stored] + [unsubscribed.address]
+    assert all(a.startswith("v1:") and "example" not in a for a in addresses)
+    assert len(set(addresses)) == 3  # a fresh nonce each time: equal addresses cannot be matched up
+    digests = {row.address_digest for row in stored} | {unsubscribed.address_digest}
+    assert digests == {services.address_digest("zhang.wei@example.test")}  # one address, one digest
+    assert services.is_unsubscribed("zhang.wei@EXAMPLE.test")
+    assert not services.is_unsubscribed("li.na@example.test")
+    again = enqueue(
+        "vote_received", "ZHANG.wei@example.test", "zh_CN", vote_context(7), dedupe_key="r7", now=T0
+    )
+    db.session.commit()
+    assert (
+        enqueue(
+            "vote_received", "zhang.wei@example.test", "zh_CN", vote_context(7), dedupe_key="r7", now=T0
+        ).id
+        == again.id
+    )  # the dedupe key is found by the digest of the address
+
+
 def test_a_queued_message_keeps_its_text_when_the_template_changes(app, memory_mailer):
     message = enqueue("vote_received", "a@example.test", "en", vote_context(), now=T0)
     db.session.commit()
