@@ -1,5 +1,5 @@
-"""Logging that never writes a resident's card token, an e-mail's unsubscribe token or a new-password
-link's token."""
+"""Logging that never writes a resident's card token, an e-mail's unsubscribe token, a new-password
+link's token, or what is sent to SendGrid."""
 
 from __future__ import annotations
 
@@ -37,7 +37,14 @@ class RedactSecrets(logging.Filter):
 REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 
+#: SendGrid's HTTP client logs each request's headers (the API key) and body (the address and the text)
+#: at DEBUG: never written, whatever the level of the loggers above it
+QUIET_LOGGERS = ("python_http_client",)
+
+
 def install_redaction() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
     for name in REQUEST_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):

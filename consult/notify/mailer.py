@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import sys
 import threading
+import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from typing import TextIO
 
 from flask import Flask
 from flask import current_app
+from python_http_client import Client
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg
@@ -65,6 +67,27 @@ class Mailer(Protocol):
     def send(self, email: Email) -> None: ...
 
 
+class _Unfollowed(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args: Any) -> None:
+        return None  # urllib then raises the 3xx as an HTTPError: an answer like any other
+
+
+class _UnredirectedClient(Client):
+    """SendGrid's HTTP client, whose redirects are answers, never followed: urllib would follow a 301,
+    302 or 303 to any host with the API key among the headers (V15.3.2). The client makes a child for
+    each segment of the path (``client.mail.send``), each of this class too."""
+
+    _opener = urllib.request.build_opener(_Unfollowed)
+
+    def _build_client(self, name: str | None = None) -> Client:
+        child = super()._build_client(name)
+        child.__class__ = _UnredirectedClient
+        return child
+
+    def _make_request(self, opener: Any, request: Any, timeout: float | None = None) -> Any:
+        return super()._make_request(self._opener, request, timeout=timeout)
+
+
 class SendGridMailer:
     """Sends through SendGrid's v3 API with its official client; ``host`` may point elsewhere (tests)."""
 
@@ -99,6 +122,7 @@ class SendGridMailer:
     def send(self, email: Email) -> None:
         # A client per message: the client keeps per-request state and workers may share this mailer.
         client = SendGridAPIClient(self.api_key, host=self.host)
+        client.client.__class__ = _UnredirectedClient
         client.client.timeout = self.timeout
         try:
             response = client.send(self.message(email))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import socket
+import threading
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 
 import pytest
 
@@ -173,3 +177,50 @@ def test_the_mailer_maps_statuses_to_errors(fake_sendgrid):
     assert fake_sendgrid.outbox_ids() == [5]
     with pytest.raises(ValueError, match="SENDGRID_API_KEY"):
         SendGridMailer("", "noreply@tongxin.local")
+
+
+class _Elsewhere(BaseHTTPRequestHandler):
+    """A server a redirect could point at: it records whatever reaches it."""
+
+    def _record(self) -> None:
+        self.server.seen.append((self.command, self.path, dict(self.headers.items())))  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = _record
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_an_answer_never_followed(app, sendgrid, fake_sendgrid, status):
+    elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), _Elsewhere)
+    elsewhere.seen = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=elsewhere.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        target = f"http://127.0.0.1:{elsewhere.server_address[1]}/collect"
+        fake_sendgrid.script((status, {"Location": target}))
+        [message_id] = queue_votes(1)
+        report = send_pending(sendgrid, T0)
+    finally:
+        elsewhere.shutdown()
+        elsewhere.server_close()
+        thread.join(5)
+    assert elsewhere.seen == []  # neither the message nor the API key went anywhere else
+    assert len(fake_sendgrid.requests) == 1
+    assert report.retrying == [message_id]  # a misconfiguration, perhaps being mended
+    message = status_of(message_id)
+    assert message.status is OutboxStatus.PENDING
+    assert message.last_error.startswith(f"SendGrid answered {status}")
+
+
+def test_what_is_sent_to_sendgrid_reaches_no_log(app, sendgrid, fake_sendgrid, caplog):
+    caplog.set_level(logging.DEBUG)  # the most a deployment could ask of the root logger
+    [message_id] = queue_votes(1)
+    assert send_pending(sendgrid, T0).sent == [message_id]
+    written = caplog.text + "".join(str(r.args) for r in caplog.records)
+    assert API_KEY not in written
+    assert "owner0@example.test" not in written
