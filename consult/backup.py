@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.engine import make_url
 
 from consult.errors import ConsultError
+from consult.files import written_whole
 
 
 class BackupError(ConsultError):
@@ -50,8 +51,7 @@ def _nonce(prefix: bytes, number: int, last: bool) -> bytes:
 def seal(plain: Path, sealed: Path, key: bytes) -> None:
     """Write ``plain`` to ``sealed``, encrypted and authenticated chunk by chunk."""
     aead, prefix = AESGCM(key), os.urandom(PREFIX_BYTES)
-    fd = os.open(sealed, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # for its owner alone
-    with plain.open("rb") as source, os.fdopen(fd, "wb") as out:
+    with plain.open("rb") as source, written_whole(sealed, 0o600) as out:  # for its owner alone
         out.write(MAGIC + prefix)
         chunk, number = source.read(CHUNK), 0
         while True:

@@ -26,6 +26,8 @@ from sqlalchemy import type_coerce
 from sqlalchemy import update
 from sqlalchemy.types import TypeDecorator
 
+from consult.files import written_whole
+
 PREFIX = "v1:"
 
 
@@ -142,11 +144,8 @@ def reseal_files(paths: Sequence[Path], old_key: bytes) -> Reencrypted:
                 raise UnreadableValue(f"the file {path.name}") from None
         else:
             plain = stored
-        partial = path.with_name(f".{path.name}.part")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)  # as uploads are stored
-        with os.fdopen(fd, "wb") as out:
+        with written_whole(path, 0o640) as out:  # the mode uploads are stored with
             out.write(seal_file_bytes(plain, current))
-        os.replace(partial, path)
         changed += 1
     return Reencrypted(changed, same)
 
