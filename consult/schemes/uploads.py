@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import os
 import re
 import secrets
 import unicodedata
 import warnings
+import zlib
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -35,6 +35,7 @@ from PIL import Image
 from PIL import ImageOps
 
 from consult.errors import ConsultError
+from consult.files import written_whole
 
 DEFAULT_FOLDER = "instance/uploads"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -132,8 +133,98 @@ def check_pdf(data: bytes) -> None:
     try:
         if len(document) == 0:
             raise damaged
+        active = active_content(document, data)
     finally:
         document.close()
+    if active:
+        raise UploadRejected(
+            _l(
+                "The PDF holds scripts, attached files, embedded media or actions that start programs: "
+                "save or print it again as a plain PDF and upload that."
+            )
+        )
+
+
+#: annotations that play or hold something besides the page: attached files, media, 3D models
+ACTIVE_ANNOTATIONS = frozenset({"FILEATTACHMENT", "MOVIE", "RICHMEDIA", "SCREEN", "SOUND", "THREED"})
+#: a name, written plainly or with #xx escapes, that starts a script or a program
+_ACTIVE_NAME = re.compile(rb"/(?:JavaScript|JS|Launch)(?=[\s/<>\[\]()%]|$)")
+_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+#: the objects a PDF may keep compressed together (PDF 1.5): where such names may hide
+_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm\b[^>]*>>\s*stream\r?\n", re.S)
+#: a stream's bytes, between its keywords
+_STREAM_BODY = re.compile(rb"(?<!end)stream\r?\n.*?endstream", re.S)
+#: how much of the compressed object streams is read (a zip bomb in a PDF is refused, not read)
+OBJECT_STREAMS_MAX = 32 * 1024 * 1024
+
+
+def active_content(document: Any, data: bytes) -> list[str]:
+    """What a PDF holds besides pages to show (V5.2.2, G11), as PDFium reads it: document scripts,
+    attached files, XFA forms, annotations that play media or hold files, and links that start programs
+    or scripts; and, in the file's own objects (the compressed object streams included), any name that
+    starts a script or a program (an action on opening the document or on a page, say). Empty for a
+    PDF of pages alone, which is what a scheme's drawings and documents are."""
+    import pypdfium2.raw as raw
+
+    found = []
+    if raw.FPDFDoc_GetJavaScriptActionCount(document.raw) > 0:
+        found.append("scripts")
+    if raw.FPDFDoc_GetAttachmentCount(document.raw) > 0:
+        found.append("attached files")
+    if raw.FPDF_GetFormType(document.raw) in (raw.FORMTYPE_XFA_FULL, raw.FORMTYPE_XFA_FOREGROUND):
+        found.append("XFA form")
+    active_annotations = {getattr(raw, f"FPDF_ANNOT_{name}") for name in ACTIVE_ANNOTATIONS}
+    starts = {raw.PDFACTION_LAUNCH, raw.PDFACTION_UNSUPPORTED}  # scripts are among the "unsupported"
+    for index in range(len(document)):
+        page = document[index]
+        try:
+            for number in range(raw.FPDFPage_GetAnnotCount(page.raw)):
+                annotation = raw.FPDFPage_GetAnnot(page.raw, number)
+                try:
+                    subtype = raw.FPDFAnnot_GetSubtype(annotation)
+                    if subtype in active_annotations:
+                        found.append(f"annotation on page {index + 1}")
+                    elif subtype == raw.FPDF_ANNOT_LINK:
+                        action = raw.FPDFLink_GetAction(raw.FPDFAnnot_GetLink(annotation))
+                        if action and raw.FPDFAction_GetType(action) in starts:
+                            found.append(f"link action on page {index + 1}")
+                finally:
+                    raw.FPDFPage_CloseAnnot(annotation)
+        finally:
+            page.close()
+    hidden = _active_names(data)
+    if hidden:
+        found.append(hidden)
+    return found
+
+
+def _unescape(match: re.Match[bytes]) -> bytes:
+    return bytes([int(match.group(1), 16)])
+
+
+def _active_names(data: bytes) -> str | None:
+    """Where the file's objects name a script or a program: outside its streams (whose bytes, pictures
+    say, would match by chance), or in its compressed object streams, decompressed (up to
+    OBJECT_STREAMS_MAX in all; beyond, that they hold more than is read); None when nowhere."""
+    if _has_active_name(_STREAM_BODY.sub(b"", data)):
+        return "script or launch action"
+    budget = OBJECT_STREAMS_MAX
+    for start in _OBJECT_STREAM.finditer(data):
+        inflate = zlib.decompressobj()
+        try:
+            part = inflate.decompress(data[start.end() :], budget)
+        except zlib.error:
+            continue  # not Flate: PDFium read what it could, and its checks stand
+        if _has_active_name(part):
+            return "script or launch action in an object stream"
+        budget -= len(part)
+        if budget <= 0 and inflate.unconsumed_tail:
+            return "object streams too large to read"
+    return None
+
+
+def _has_active_name(part: bytes) -> bool:
+    return _ACTIVE_NAME.search(_NAME_ESCAPE.sub(_unescape, part)) is not None
 
 
 #: the only Pillow plugin a picture may be read with (a phone's multi-picture JPEG opens as MPO through the
@@ -228,15 +319,8 @@ def store(checked: CheckedFile) -> str:
     """Write the file under a new random name (atomically) and return that name."""
     folder = upload_folder()
     name = secrets.token_hex(16) + checked.kind.extension
-    partial = folder / f".{name}.part"
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(checked.data)
-        os.replace(partial, folder / name)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    with written_whole(folder / name, 0o640, replace=False) as out:
+        out.write(checked.data)
     return name
 
 
