@@ -35,8 +35,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     from consult.logs import install_redaction
+    from consult.logs import ship_to_syslog
 
     install_redaction()
+    if app.config.get("SYSLOG_ADDRESS"):
+        ship_to_syslog(app.config["SYSLOG_ADDRESS"])
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -74,6 +77,9 @@ def register_extensions(app: Flask) -> None:
     from consult.compounds.versions import watch_changes
 
     watch_changes()  # every commit moves the content version of the compounds it changed
+    from consult.audit.services import log_committed_entries
+
+    log_committed_entries()  # each committed audit entry is also a line of the app's log
     from consult.auth.views import signed_in_user
 
     login_manager.user_loader(signed_in_user)

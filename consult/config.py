@@ -13,6 +13,9 @@ LANGUAGES           comma-separated locales offered (default "zh_CN,en")
 BABEL_DEFAULT_LOCALE  locale when nothing else decides (default zh_CN)
 MAX_CONTENT_LENGTH  largest accepted request body in bytes (default 16 MiB)
 RATELIMIT_STORAGE_URI  where attempt counters live: memory:// (default, one process) or redis://host:6379
+SYSLOG_ADDRESS      send the app's logs (every committed audit entry among them) and the request lines to
+                    syslog: /dev/log (the machine's daemon, which may forward them over TLS) or host:port
+                    (UDP; only a loopback host unless ALLOW_PLAINTEXT_BACKENDS=1); default: not sent
 ALLOW_PLAINTEXT_BACKENDS  1: serve even though the database, the counters or SendGrid are reached over
                     a network without verified TLS (wsgi.py refuses that by default)
 RESIDENT_CODE_LIMIT    wrong-code attempts allowed per client (default "10 per 15 minutes")
@@ -80,6 +83,7 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     ALLOW_PLAINTEXT_BACKENDS = os.environ.get("ALLOW_PLAINTEXT_BACKENDS", "") == "1"
+    SYSLOG_ADDRESS = os.environ.get("SYSLOG_ADDRESS", "")
     RATELIMIT_HEADERS_ENABLED = True
     RESIDENT_CODE_LIMIT = os.environ.get("RESIDENT_CODE_LIMIT", "10 per 15 minutes")
     RESIDENT_COMPOUND_LIMIT = os.environ.get("RESIDENT_COMPOUND_LIMIT", "60 per hour")

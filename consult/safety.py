@@ -29,7 +29,7 @@ VERIFIED_SSLMODES = frozenset({"verify-ca", "verify-full"})
 
 def plaintext_backends(config: Mapping[str, Any]) -> list[str]:
     """The back-end services this configuration reaches over a network without TLS that checks the
-    server's certificate: the database, the rate-limit counters and SendGrid, each named with its host
+    server's certificate: the database, the rate-limit counters, SendGrid and syslog, each named with its host
     (never its password). Loopback hosts and Unix sockets do not count."""
     found = []
     database = make_url(config["SQLALCHEMY_DATABASE_URI"])
@@ -51,6 +51,10 @@ def plaintext_backends(config: Mapping[str, Any]) -> list[str]:
         sendgrid = urlsplit(config.get("SENDGRID_HOST") or "")
         if sendgrid.scheme != "https" and not _local(sendgrid.hostname):
             found.append(f"SendGrid at {sendgrid.hostname} (use https://)")
+    if config.get("SYSLOG_ADDRESS") and not config["SYSLOG_ADDRESS"].startswith("/"):
+        host = config["SYSLOG_ADDRESS"].rpartition(":")[0].strip("[]")
+        if not _local(host):
+            found.append(f"syslog at {host} (send to /dev/log and let the daemon forward over TLS)")
     return found
 
 

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Select
+from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from consult.audit.models import AuditEntry
 from consult.db import utcnow
 from consult.extensions import db
 
 GENESIS = "0" * 64
+#: the committed entries, a line each (id, action, actor, compound, hash; never the detail, which may
+#: name a staff member's address): shipped elsewhere with SYSLOG_ADDRESS, they let a copy of the
+#: chain's heads outside the database show whether its entries were rewritten since
+log = logging.getLogger("consult.audit")
+_UNCOMMITTED = "audit_entries"
 
 
 def entry_hash(prev_hash: str, at: str, actor: str, action: str, compound_id: int | None, detail: str) -> str:
@@ -64,7 +72,30 @@ def record(actor: str, action: str, compound_id: int | None = None, **detail: An
     )
     db.session.add(entry)
     db.session.flush()
+    if log.isEnabledFor(logging.INFO):
+        db.session.info.setdefault(_UNCOMMITTED, []).append(
+            (entry.id, action, actor, compound_id, entry.hash)
+        )
     return entry
+
+
+def _log_committed(session: Session) -> None:
+    for entry_id, action, actor, compound_id, digest in session.info.pop(_UNCOMMITTED, ()):
+        log.info(
+            "audit entry %s %s by %s, compound %s, hash %s", entry_id, action, actor, compound_id, digest
+        )
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_UNCOMMITTED, None)
+
+
+def log_committed_entries() -> None:
+    """Log each audit entry once its transaction commits; those rolled back never (called at
+    start-up; again changes nothing)."""
+    for name, listener in (("after_commit", _log_committed), ("after_rollback", _forget)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 @dataclass(frozen=True)
