@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import click
 from flask import Flask
+from flask import current_app
 
 from consult.auth.models import Role
 from consult.errors import ConsultError
@@ -260,6 +263,43 @@ def sbom_command() -> None:
     click.echo(json.dumps(bom(), indent=2, ensure_ascii=False))
 
 
+@click.group("keys")
+def keys() -> None:
+    """The application's keys: make a new set, or see which are set apart from SECRET_KEY."""
+
+
+#: each key with how it is made: a random secret text, or 32 random bytes in base64 (DATA_KEY)
+KEYS = {"SECRET_KEY": "text", "DATA_KEY": "bytes", "CODE_KEY": "text", "VOTE_EXPORT_KEY": "text"}
+
+
+@keys.command("new")
+def keys_new() -> None:
+    """Print a new set of keys (256 random bits each) as environment lines, for a new deployment or
+    for the one key being replaced; nothing is stored or changed."""
+    for name, kind in KEYS.items():
+        value = (
+            base64.b64encode(secrets.token_bytes(32)).decode()
+            if kind == "bytes"
+            else secrets.token_urlsafe(32)
+        )
+        click.echo(f"{name}={value}")
+
+
+@keys.command("check")
+def keys_check() -> None:
+    """Which keys are set on their own and which are derived from SECRET_KEY (whose change would then
+    change them too), without showing any. Exits 1 when SECRET_KEY itself is unfit to serve with."""
+    from consult.safety import weak_secret
+
+    weakness = weak_secret(current_app.config["SECRET_KEY"])
+    click.echo(f"SECRET_KEY: {'unfit: ' + weakness if weakness else 'set'}")
+    for name in list(KEYS)[1:]:
+        state = "set on its own" if current_app.config.get(name) else "derived from SECRET_KEY"
+        click.echo(f"{name}: {state}")
+    if weakness:
+        raise SystemExit(1)
+
+
 @click.command("reencrypt")
 @click.option("--old-data-key", help="The DATA_KEY the values were sealed with (base64).")
 @click.option(
@@ -375,6 +415,7 @@ def register(app: Flask) -> None:
         backup_command,
         restore_command,
         reencrypt_command,
+        keys,
         sbom_command,
         translate,
         purge_command,

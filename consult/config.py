@@ -54,6 +54,10 @@ SENDGRID_TIMEOUT        seconds to wait for SendGrid (default 10)
 UNSUBSCRIBE_LINK_DAYS   an e-mail's unsubscribe link works this many days after it was made (default 90)
 RETENTION_DAYS          days after a compound's consultation ended before ``flask purge`` removes its
                         residents' personal data (default 1095, three years)
+PROXY_LIMIT         how many other owners one proxy may act for in a round, unless the compound sets
+                    another number (default 1)
+VOTE_EXPORT_KEY     the key of the owners' pseudonyms in ``flask export-ballots`` (default: derived from
+                    SECRET_KEY)
 """
 
 import os
@@ -92,6 +96,8 @@ class Config:
     RESIDENT_PAGE_CACHE = int(os.environ.get("RESIDENT_PAGE_CACHE", "2000"))
     RESIDENT_PAGE_SECONDS = int(os.environ.get("RESIDENT_PAGE_SECONDS", "300"))
     CODE_KEY = os.environ.get("CODE_KEY", "")
+    VOTE_EXPORT_KEY = os.environ.get("VOTE_EXPORT_KEY", "")
+    PROXY_LIMIT = int(os.environ.get("PROXY_LIMIT", "1"))
     DATA_KEY = os.environ.get("DATA_KEY", "")
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     CJK_FONT_PATH = os.environ.get("CJK_FONT_PATH", "")
