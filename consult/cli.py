@@ -263,6 +263,32 @@ def sbom_command() -> None:
     click.echo(json.dumps(bom(), indent=2, ensure_ascii=False))
 
 
+@click.command("grant-app-role")
+@click.argument("role")
+def grant_app_role_command(role: str) -> None:
+    """PostgreSQL: give ROLE, the role the app serves with, exactly what it may do with every table now
+    in the schema (run it as the tables' owner, after each `flask db upgrade`): read and write, but only
+    append to the audit log, the ballots and the consensus records, and own nothing."""
+    from sqlalchemy import inspect
+    from sqlalchemy import text
+
+    from consult.grants import grant_statements
+
+    if db.engine.dialect.name != "postgresql":
+        fail("only PostgreSQL has roles: SQLite is one file, opened by the app alone")
+    if db.session.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first() is None:
+        fail(f"there is no role {role!r}: create it first (CREATE ROLE {role} LOGIN PASSWORD '…')")
+    tables = inspect(db.engine).get_table_names()
+    try:
+        statements = grant_statements(role, tables)
+    except ValueError as error:
+        fail(str(error))
+    for statement in statements:
+        db.session.execute(text(statement))
+    db.session.commit()
+    click.echo(f"{role} may now use the {len(tables)} tables as the app needs; it owns none of them.")
+
+
 @click.group("keys")
 def keys() -> None:
     """The application's keys: make a new set, or see which are set apart from SECRET_KEY."""
@@ -416,6 +442,7 @@ def register(app: Flask) -> None:
         restore_command,
         reencrypt_command,
         keys,
+        grant_app_role_command,
         sbom_command,
         translate,
         purge_command,
