@@ -319,7 +319,7 @@ def keys_check() -> None:
 
     weakness = weak_secret(current_app.config["SECRET_KEY"])
     click.echo(f"SECRET_KEY: {'unfit: ' + weakness if weakness else 'set'}")
-    for name in list(KEYS)[1:]:
+    for name in (key for key in KEYS if key != "SECRET_KEY"):
         state = "set on its own" if current_app.config.get(name) else "derived from SECRET_KEY"
         click.echo(f"{name}: {state}")
     if weakness:

@@ -114,7 +114,10 @@ def address_digest(address: str) -> str:
 
 
 def is_unsubscribed(address: str) -> bool:
-    digest = address_digest(address)
+    return _unsubscribed(address_digest(address))
+
+
+def _unsubscribed(digest: str) -> bool:
     return db.session.scalar(select(Unsubscribe.id).where(Unsubscribe.address_digest == digest)) is not None
 
 
@@ -171,9 +174,9 @@ def prepare(
     if problems:
         raise ValueError(f"bad context for {kind.value}: {', '.join(problems)}")
     essential = rules.is_essential(kind.value)
-    if not essential and is_unsubscribed(address):
-        return None
     digest = address_digest(address)
+    if not essential and _unsubscribed(digest):
+        return None
     if dedupe_key is not None:
         existing = db.session.scalar(
             select(OutboxMessage).where(
