@@ -1,14 +1,20 @@
 """Production entry point: ``gunicorn wsgi:app``. Refuses to start with a development or guessable secret,
 with debug on, or with back-end services reached over a network without verified TLS (unless
-ALLOW_PLAINTEXT_BACKENDS=1)."""
+ALLOW_PLAINTEXT_BACKENDS=1). Every staff member signs in in two steps unless TWO_STEP_ROLES says
+otherwise."""
 
 import gc
+import os
 
 from consult import create_app
 from consult.safety import plaintext_backends
 from consult.safety import weak_secret
 
 app = create_app()
+if "TWO_STEP_ROLES" not in os.environ:
+    from consult.auth.models import Role
+
+    app.config["TWO_STEP_ROLES"] = tuple(role.value for role in Role)  # staff hold residents' data
 
 weakness = weak_secret(app.config["SECRET_KEY"])
 if weakness:

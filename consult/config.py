@@ -21,9 +21,9 @@ ALLOW_PLAINTEXT_BACKENDS  1: serve even though the database, the counters or Sen
 RESIDENT_CODE_LIMIT    wrong-code attempts allowed per client (default "10 per 15 minutes")
 RESIDENT_COMPOUND_LIMIT  wrong-code attempts allowed per compound's code page (default "60 per hour")
 STAFF_IDLE_MINUTES, STAFF_SESSION_HOURS  a staff session ends after this long unused (30) or in all (12)
-TWO_STEP_ROLES      comma-separated staff roles that must use two-step sign-in, e.g. "admin,worker": a
-                    person of such a role without it is sent to turn it on before anything else
-                    (default: none, it is each person's choice)
+TWO_STEP_ROLES      comma-separated staff roles that must use two-step sign-in, e.g. "admin,worker", or
+                    "none": a person of such a role without it is sent to turn it on before anything
+                    else (default: every staff role when wsgi.py serves the app; none in development)
 PUBLIC_LIMIT        requests per client to the public notice pages, all together (default "300 per minute")
 POSTER_LIMIT        poster PDFs per client (default "20 per minute"), on top of PUBLIC_LIMIT
 API_LIMIT           requests per client to the open-data API (default "120 per minute")
@@ -118,7 +118,9 @@ class Config:
     RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "1095"))
     STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))
     STAFF_SESSION_HOURS = int(os.environ.get("STAFF_SESSION_HOURS", "12"))
-    TWO_STEP_ROLES = tuple(r.strip() for r in os.environ.get("TWO_STEP_ROLES", "").split(",") if r.strip())
+    TWO_STEP_ROLES = tuple(
+        r.strip() for r in os.environ.get("TWO_STEP_ROLES", "").split(",") if r.strip() not in ("", "none")
+    )
     PUBLIC_LIMIT = os.environ.get("PUBLIC_LIMIT", "300 per minute")
     POSTER_LIMIT = os.environ.get("POSTER_LIMIT", "20 per minute")
     API_LIMIT = os.environ.get("API_LIMIT", "120 per minute")

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_wsgi(tmp_path: Path, code: str = "import wsgi", **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "FLASK_DEBUG")}
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "FLASK_DEBUG", "TWO_STEP_ROLES")}
     clean.update({"DATABASE_URL": f"sqlite:///{tmp_path}/w.sqlite", **env})
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -43,6 +43,24 @@ def test_production_refuses_a_development_secret_or_debug(tmp_path):
     assert "Debug" in debug.stderr
     started = start_wsgi(tmp_path, SECRET_KEY="a-long-random-production-secret")
     assert started.returncode == 0, started.stderr
+
+
+SHOW_TWO_STEP = "import wsgi; print(','.join(wsgi.app.config['TWO_STEP_ROLES']) or '-')"
+
+
+def test_served_in_production_every_staff_role_signs_in_in_two_steps_unless_told(tmp_path):
+    secret = "a-long-random-production-secret"
+    shown = {
+        setting: start_wsgi(
+            tmp_path, SHOW_TWO_STEP, SECRET_KEY=secret, **({"TWO_STEP_ROLES": setting} if setting else {})
+        )
+        for setting in (None, "none", "admin, worker")
+    }
+    assert {setting: started.stdout.strip() for setting, started in shown.items()} == {
+        None: "worker,expert,reviewer,admin",
+        "none": "-",
+        "admin, worker": "admin,worker",
+    }
 
 
 def backends(database="sqlite:///x.sqlite", counters="memory://", mail="console", sendgrid=""):
