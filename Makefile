@@ -11,7 +11,7 @@ PORT ?= 5000
 run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) --debug seed-demo
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	BASE_URL=$${BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev translations browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -142,10 +142,16 @@ def _index() -> Any:
     from flask import url_for
     from flask_login import current_user
 
+    from consult.residents.access import current_invitation
+
     if current_user.is_authenticated:
         if current_user.role.value == "expert":  # an expert's home is the list of their panels
             return redirect(url_for("experts.index"))
+        if current_user.role.value == "reviewer":  # a reviewer's, the district's progress
+            return redirect(url_for("district.dashboard"))
         return redirect(url_for("compounds.dashboard"))
+    if current_invitation() is not None:  # a resident who came in with their card
+        return redirect(url_for("residents.home"))
     return redirect(url_for("auth.login"))
 
 
@@ -167,6 +173,11 @@ def register_jinja(app: Flask) -> None:
     app.context_processor(inject_locale)
     app.context_processor(inject_resident)
     register_filters(app)
+    from consult.dossier.labels import bar_lines
+    from consult.dossier.labels import below_the_law_text
+
+    # a vote's bars in words, and the warning for a rule below the law's (the record's page, the vote's)
+    app.jinja_env.globals.update(bar_lines=bar_lines, below_the_law=below_the_law_text)
 
 
 def register_cli(app: Flask) -> None:

@@ -5,12 +5,17 @@ language."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from consult.dossier.rules import SECTION_LABELS
 from consult.dossier.rules import STATUS_LABELS
+from consult.voting.counting import below_the_law
+from consult.voting.counting import percent
 
 LABELS: dict[str, dict[str, Any]] = {
     "kind": {
@@ -83,3 +88,28 @@ def label(group: str, key: Any) -> str:
     """The word for ``key`` in ``group``; the code itself when there is none."""
     found = LABELS.get(group, {}).get(key)
     return str(found) if found is not None else ("–" if key is None else str(key))
+
+
+def bar_lines(tally: Mapping[str, Any]) -> list[str]:
+    """Each bar of a stored tally in words: "Participation by area: 2.33% (≥ 66.67%) ✗"."""
+    lines = []
+    for bar in tally["bars"]:
+        whole = Fraction(bar["whole"])
+        reached = percent(Fraction(bar["part"]) / whole) if whole else "–"
+        sign = ">" if bar["strict"] else "≥"
+        lines.append(
+            f"{label('bar', bar['name'])}: {reached} ({sign} {percent(Fraction(bar['threshold']))}) "
+            + ("✓" if bar["met"] else "✗")
+        )
+    return lines
+
+
+def below_the_law_text(topic: str, rule: Mapping[str, Any]) -> str | None:
+    """What a worker or a reviewer is told of a question whose rule is below the law's, or None."""
+    laxer = below_the_law(topic, rule)
+    if not laxer:
+        return None
+    return _(
+        "This rule is below the Civil Code's (art. 278) for this decision: %(bars)s.",
+        bars=_("; ").join(label("bar", name) for name in laxer),
+    )

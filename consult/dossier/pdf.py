@@ -39,6 +39,7 @@ from reportlab.platypus import Spacer
 from reportlab.platypus import Table
 from reportlab.platypus import TableStyle
 
+from consult.dossier.labels import below_the_law_text
 from consult.dossier.labels import label
 from consult.dossier.rules import group_digest
 from consult.residents.cards import pdf_font
@@ -501,6 +502,9 @@ class _Builder:
                 ),
                 self.bars(t, True),
             ]
+            lax = below_the_law_text(q["topic"], q["rule"])
+            if lax:
+                block.append(self.para(_text(lax)))
             self.story.append(KeepTogether(block))
         self.story.append(
             self.para(

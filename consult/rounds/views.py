@@ -113,6 +113,16 @@ def schedule(compound_id: int, round_id: int) -> Any:
     return render_template("rounds/schedule.html", compound=compound, round=round_, form=form)
 
 
+#: what a worker is told once an action is done
+DONE = {
+    Action.OPEN: lambda n: _("Round %(number)s is open: residents can take part now.", number=n),
+    Action.CLOSE: lambda n: _("Round %(number)s is closed: no more answers are taken.", number=n),
+    Action.PUBLISH: lambda n: _("Round %(number)s: the result is published and on public notice.", number=n),
+    Action.FINISH: lambda n: _("Round %(number)s is finished.", number=n),
+    Action.FAIL: lambda n: _("Round %(number)s is marked as failed: it can be repeated.", number=n),
+}
+
+
 @bp.post("/compounds/<int:compound_id>/rounds/<int:round_id>/<any(open,close,publish,finish,fail):action>")
 @role_required(*RUNNERS)
 def act(compound_id: int, round_id: int, action: str) -> Any:
@@ -124,7 +134,7 @@ def act(compound_id: int, round_id: int, action: str) -> Any:
     try:
         apply(round_, Action(action), _actor(), utcnow(), form.reason.data or "")
         db.session.commit()
-        flash(_("Round %(number)s: done.", number=round_.number), "success")
+        flash(DONE[Action(action)](round_.number), "success")
     except TransitionRefused as refused:
         db.session.rollback()
         flash(str(refused.reason), "error")

@@ -37,6 +37,7 @@ from consult.voting.rules import Choice
 from consult.voting.rules import ConsentRule
 from consult.voting.rules import Tally
 from consult.voting.rules import Threshold
+from consult.voting.rules import laxer_bars
 from consult.voting.rules import tally
 
 ABSTAIN = Choice.ABSTAIN.value
@@ -55,6 +56,23 @@ class Topic(enum.StrEnum):
     PACT = "pact"  # the residents' pact (管理规约)
     FUNDING = "funding"  # the residents' share of the cost
     OTHER = "other"
+
+
+#: the preset the law sets for each kind of decision (民法典 278): a compound's own rule below it is
+#: shown as such to the workers and the district review
+LEGAL_MINIMUM: dict[Topic, str] = {
+    Topic.PLAN: "civil_code_major",
+    Topic.LIFT: "civil_code_major",
+    Topic.FUNDING: "civil_code_major",
+    Topic.MANAGEMENT: "civil_code_ordinary",
+    Topic.PACT: "civil_code_ordinary",
+}
+
+
+def below_the_law(topic: str, rule: Mapping[str, Any]) -> list[str]:
+    """The bars of a question's stored rule lower than the law's for its kind of decision."""
+    minimum = LEGAL_MINIMUM.get(Topic(topic))
+    return laxer_bars(rule_from_dict(rule), PRESETS[minimum]) if minimum else []
 
 
 class Scope(enum.StrEnum):

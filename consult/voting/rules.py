@@ -156,3 +156,26 @@ def tally(rule: ConsentRule, areas: Mapping[int, Decimal], ballots: Mapping[int,
         abstaining=sum(1 for c in counted.values() if c is Choice.ABSTAIN),
         bars=tuple(bars),
     )
+
+
+def laxer_bars(rule: ConsentRule, minimum: ConsentRule) -> list[str]:
+    """The bars of ``rule`` lower than ``minimum``'s (missing, a smaller fraction, "≥" where it says
+    ">", or approval measured against the voters where it is against every owner): where a compound's
+    own rule lets pass what the law's would not."""
+    laxer = []
+    for name in ("participation_area", "participation_count", "approval_area", "approval_count"):
+        bar, least = getattr(rule, name), getattr(minimum, name)
+        if least is None:
+            continue
+        if (
+            bar is None
+            or bar.fraction < least.fraction
+            or (bar.fraction == least.fraction and least.strict and not bar.strict)
+            or (
+                name.startswith("approval")
+                and minimum.approval_base is Base.ALL
+                and rule.approval_base is Base.VOTERS
+            )
+        ):
+            laxer.append(name)
+    return laxer

@@ -215,3 +215,11 @@ def test_query_count_does_not_grow_with_the_compounds(
         counts.append(count_queries.count)
     assert counts[0] == counts[1], counts
     assert counts[0] < 25, count_queries.statements
+
+
+def test_a_reviewer_starts_at_the_district_and_every_page_leads_there(client, auth, reviewer):
+    auth.login(reviewer)
+    assert client.get("/").headers["Location"].endswith("/district/")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    nav = page(client.get("/compounds/"))
+    assert '<a href="/district/">District</a>' in nav

@@ -177,3 +177,12 @@ def test_anyone_checks_a_digest(client, auth, consultation, staff):
     assert "这不是有效的摘要" in client.get("/verify", query_string={"digest": "nonsense"}).get_data(
         as_text=True
     )
+
+
+def test_the_review_shows_each_bar_of_each_question_against_its_threshold(client, auth, consultation, staff):
+    record = submitted_for_review(client, auth, consultation.compound, staff)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    review = visible_text(client.get(f"/district/records/{record.id}").get_data(as_text=True))
+    assert re.search(r"Participation by area: \d+\.\d\d% \(≥ 66\.67%\) ✓", review)
+    assert "(≥ 75.00%)" in review  # the plan's approval, by the Civil Code's major rule
+    assert "below the Civil Code" not in review  # the standard questions keep the law's bars

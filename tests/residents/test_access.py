@@ -454,3 +454,10 @@ def test_card_use_and_wrong_codes_are_audited_without_the_code(client, cards, co
     logged = " ".join(e.actor + e.detail for e in entries)
     for secret in ("K7MP9QXR2T", card.token, card.code):
         assert secret not in logged
+
+
+def test_the_start_page_of_a_resident_is_their_home(client, cards):
+    assert client.get("/").headers["Location"].endswith("/auth/login")  # nobody signed in yet
+    client.get(f"/r/{cards[('张伟', False)].token}")
+    assert client.get("/").headers["Location"].endswith("/me")  # the logo and the error pages' link
+    assert 'class="brand" href="/"' in client.get("/me").get_data(as_text=True)

@@ -164,3 +164,29 @@ def test_the_tally_matches_a_reference_model(preset, dwellings, changes):
     result = tally(PRESETS[preset], areas, {o: Choice(c) for o, c in ballots.items()})
     assert result.passed is reference(preset, dwellings, ballots)
     assert result.area == Decimal(sum(h for _, h in dwellings)) / 100
+
+
+def test_a_rule_below_the_laws_names_each_laxer_bar():
+    from consult.voting.counting import below_the_law
+    from consult.voting.counting import custom_rule
+    from consult.voting.counting import rule_to_dict
+    from consult.voting.rules import laxer_bars
+
+    major, ordinary = PRESETS["civil_code_major"], PRESETS["civil_code_ordinary"]
+    assert laxer_bars(major, major) == []
+    assert laxer_bars(major, ordinary) == []  # stricter than the law asks is fine
+    assert laxer_bars(ordinary, major) == ["approval_area", "approval_count"]
+    one_in_a_hundred = custom_rule("1/100", "1/100", ">1/2", ">1/2")
+    assert laxer_bars(one_in_a_hundred, major) == list(BARS)
+    # "at least half" lets exactly half pass, where the law wants more than half
+    assert laxer_bars(custom_rule("2/3", "2/3", "1/2", ">1/2"), ordinary) == ["approval_area"]
+    assert laxer_bars(custom_rule("", "", "", "2/3", "voters"), PRESETS["programme_admission"]) == [
+        "approval_count"  # two thirds of the voters is less than two thirds of all owners
+    ]
+    assert laxer_bars(custom_rule("", "2/3", "3/4", "3/4"), major) == ["participation_area"]  # none set
+    assert below_the_law("plan", rule_to_dict(one_in_a_hundred)) == list(BARS)
+    assert below_the_law("management", rule_to_dict(ordinary)) == []
+    assert below_the_law("other", rule_to_dict(one_in_a_hundred)) == []  # the law names no bar for it
+
+
+BARS = ("participation_area", "participation_count", "approval_area", "approval_count")

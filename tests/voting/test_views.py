@@ -380,3 +380,30 @@ def test_a_supervisor_settles_a_mismatch_through_the_page(client, auth, opened, 
     assert sheet.state is SheetState.CONFIRMED
     assert sheet.resolution_reason == "照片上是不同意"
     assert "a supervisor chose" in client.get(base).get_data(as_text=True)
+
+
+def test_a_plan_question_with_bars_below_the_laws_is_flagged(client, auth, vote, workers):
+    auth.login(workers["a"])
+    base = f"/compounds/{vote.compound_id}/votes/{vote.id}"
+    low = {"participation_area": "1/100", "participation_count": "1/100", "approval_area": ">1/2"}
+    response = client.post(
+        base + "/questions",
+        data={
+            "topic": "plan",
+            "prompt_zh": "是否同意改造方案？",
+            "kind": "yes_no",
+            "scope": "compound",
+            "place": "",
+            "rule": "custom",
+            **low,
+            "approval_count": ">1/2",
+            "approval_base": "voters",
+        },
+    )
+    assert response.status_code == 302
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get(base).get_data(as_text=True)
+    assert (
+        "This rule is below the Civil Code&#39;s (art. 278) for this decision: Participation by area; "
+        "Participation by owners; Approval by area; Approval by owners." in page
+    )
