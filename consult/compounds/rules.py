@@ -33,20 +33,3 @@ class Coverage:
     def percent(self) -> int:
         """The share as a whole percent, rounded down (never rounds 99.6% up to 100%)."""
         return int(self.share * 100)
-
-
-class Stage:
-    """Where a compound stands; the rounds extend this list."""
-
-    NO_ROSTER = "no_roster"
-    ROSTER_PARTIAL = "roster_partial"
-    READY = "ready"
-
-
-def compound_stage(coverage: Coverage) -> str:
-    """The compound's stage from what is known of it so far."""
-    if coverage.dwellings == 0:
-        return Stage.NO_ROSTER
-    if coverage.owned < coverage.dwellings:
-        return Stage.ROSTER_PARTIAL
-    return Stage.READY

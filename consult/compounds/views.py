@@ -16,10 +16,11 @@ from consult.auth.models import Role
 from consult.compounds.models import Building
 from consult.compounds.models import Dwelling
 from consult.compounds.models import StairUnit
-from consult.compounds.rules import compound_stage
 from consult.compounds.services import building_coverages
 from consult.compounds.services import coverages
 from consult.compounds.services import visible_compounds
+from consult.district.rules import stage_label
+from consult.district.services import stages
 from consult.dossier.views import returned_context
 from consult.extensions import db
 from consult.residents.services import active_cards
@@ -35,7 +36,8 @@ STAFF = (Role.WORKER, Role.REVIEWER, Role.ADMIN, Role.EXPERT)
 def dashboard() -> Any:
     page = db.paginate(visible_compounds(current_user), per_page=50, error_out=False)
     cover = coverages(c.id for c in page.items)
-    rows = [(c, cover[c.id], compound_stage(cover[c.id])) for c in page.items]
+    stage = stages(cover)
+    rows = [(c, cover[c.id], stage_label(stage[c.id])) for c in page.items]
     return render_template("compounds/dashboard.html", page=page, rows=rows)
 
 
@@ -54,7 +56,7 @@ def detail(compound_id: int) -> Any:
         "compounds/detail.html",
         compound=compound,
         coverage=cover,
-        stage=compound_stage(cover),
+        stage=stage_label(stages({compound.id: cover})[compound.id]),
         buildings=buildings,
         building_cover=building_coverages(compound),
         **returned_context(compound.id),

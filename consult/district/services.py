@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -38,6 +39,7 @@ from consult.district.rules import DEFAULT_STUCK_AFTER_DAYS
 from consult.district.rules import PLAN_TARGETS
 from consult.district.rules import ROUND_NUMBERS
 from consult.district.rules import PlanProgress
+from consult.district.rules import RosterCount
 from consult.district.rules import RoundView
 from consult.district.rules import Stage
 from consult.district.rules import all_stages
@@ -208,6 +210,13 @@ def _compound_rows(where: Sequence[Any]) -> list[Any]:
             .order_by(Street.name, Compound.name, Compound.id)
         ).all()
     )
+
+
+def stages(coverage: Mapping[int, RosterCount]) -> dict[int, Stage]:
+    """Each compound's stage from its roster coverage and its rounds, as the district sees it: what the
+    compound's own pages and its public notice show too (one query for the rounds of them all)."""
+    rounds = _rounds(list(coverage))
+    return {cid: stage_of(cover, [r.view for r in rounds.get(cid, [])]) for cid, cover in coverage.items()}
 
 
 def _rounds(scope: Any) -> dict[int, list[RoundRow]]:

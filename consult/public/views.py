@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from consult.compounds.models import Building
 from consult.compounds.models import Compound
-from consult.compounds.rules import compound_stage
 from consult.compounds.services import coverages
+from consult.district.rules import stage_label
+from consult.district.services import stages
 from consult.dossier.views import returned_context
 from consult.experts.services import closed_summary
 from consult.extensions import db
@@ -58,7 +59,7 @@ def notice(compound_id: int) -> Any:
         compound=compound,
         coverage=cover,
         buildings=buildings,
-        stage=compound_stage(cover),
+        stage=stage_label(stages({compound.id: cover})[compound.id]),
         rounds=rounds,
         current=current_round(compound),
         panels=panels,

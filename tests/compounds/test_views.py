@@ -58,3 +58,31 @@ def test_expert_sees_no_compound_outside_a_panel(client, auth, create_user, comp
 def test_post_without_csrf_token_is_refused(client, worker):
     response = client.post("/auth/login", data={"email": worker.email, "password": "x" * 12})
     assert response.status_code == 400
+
+
+def test_the_compound_shows_the_stage_its_rounds_are_at_as_the_district_does(client, auth, compound, worker):
+    from datetime import UTC
+    from datetime import datetime
+    from datetime import timedelta
+
+    from consult.extensions import db
+    from consult.roster.parse import parse_roster
+    from consult.roster.services import apply_rows
+    from consult.rounds.rules import Action
+    from consult.rounds.services import apply
+    from consult.rounds.services import plan_default_rounds
+
+    roster = "楼栋,单元,房号,建筑面积,业主姓名,身份\n1,1,101,80,张伟,业主\n1,1,102,70,,业主\n"
+    apply_rows(compound, parse_roster(roster.encode()), "test")  # one dwelling without its owner yet
+    start = datetime.now(UTC) - timedelta(days=1)
+    first = plan_default_rounds(compound, start, "test")[0]
+    db.session.commit()
+    auth.login(worker)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert "Roster incomplete" in client.get("/compounds/").get_data(as_text=True)
+    apply(first, Action.OPEN, "test", start + timedelta(hours=1))
+    db.session.commit()
+    for path in ("/compounds/", f"/compounds/{compound.id}", f"/p/{compound.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Round 1 open" in page, path
+        assert "Roster incomplete" not in page, path
