@@ -20,9 +20,10 @@ from consult.dossier.rules import REOPEN_DAYS
 from consult.dossier.rules import REOPEN_DAYS_MAX
 from consult.dossier.rules import SECTION_LABELS
 from consult.dossier.rules import SECTIONS
+from consult.forms import ConfirmForm
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(ConfirmForm):
     subsidy = DecimalField(
         _l("Subsidy per household (yuan)"), places=2, validators=[Optional(), NumberRange(min=0)]
     )
@@ -37,8 +38,8 @@ class SubmitForm(FlaskForm):
     note = TextAreaField(_l("Note on funding"), validators=[Optional(), Length(max=1000)])
 
 
-class ApproveForm(FlaskForm):
-    """A button (CSRF only)."""
+class ApproveForm(ConfirmForm):
+    """The decision to approve, with its box ticked."""
 
 
 class ReturnForm(FlaskForm):

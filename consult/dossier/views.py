@@ -193,8 +193,9 @@ def review(record_id: int) -> Any:
 @role_required(*REVIEWERS)
 def approve(record_id: int) -> Any:
     found = _record_or_404(record_id)
-    if not ApproveForm().validate_on_submit():
-        abort(400)
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        return _review_page(found, form, ReturnForm()), 422
     try:
         services.approve(found, _actor(), utcnow())
         db.session.commit()

@@ -44,6 +44,7 @@ from consult.experts.rules import Verdict
 from consult.experts.rules import with_new_criterion
 from consult.experts.services import PanelRefused
 from consult.extensions import db
+from consult.forms import ConfirmForm
 from consult.rounds.models import Round
 from consult.schemes.models import Scheme
 from consult.schemes.services import version_name
@@ -167,6 +168,7 @@ def panel(panel_id: int) -> Any:
         may_manage=_may_manage(panel),
         may_see=services.may_see_results(panel, current_user),
         action=ActionForm(),
+        close_form=ConfirmForm(),
         aggregation_label=AGGREGATION_LABELS[panel.aggregation],
         verdict_labels=VERDICT_LABELS,
     )
@@ -302,7 +304,9 @@ def submit(panel_id: int) -> Any:
 @role_required(*EVERYONE)
 def close(panel_id: int) -> Any:
     panel = _panel_or_404(panel_id)
-    if ActionForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
+        flash(_("Tick the box beside “Close the panel” to confirm."), "error")
+    else:
         try:
             services.close(panel, current_user)
         except PanelRefused as refused:

@@ -29,6 +29,7 @@ from consult.experts.services import closed_summary
 from consult.experts.services import panel_of
 from consult.experts.services import sits_on
 from consult.extensions import db
+from consult.forms import ConfirmForm
 from consult.public.limits import public_pages
 from consult.residents.access import current_invitation
 from consult.residents.access import resident_required
@@ -154,6 +155,7 @@ def _overview(compound: Compound, round_: Round, form: SchemeForm, status: int =
             tally=services.preference_tally(round_),
             blocker=services.publish_blocker(round_) if round_.state is RoundState.CLOSED else None,
             form=form if may_edit and may_add_scheme(round_.state) else None,
+            removals={s.id: _removal(s.id) for s in schemes},
             may_revise=may_edit and may_revise(round_.state),
             may_carry_over=may_edit
             and may_add_scheme(round_.state)
@@ -204,11 +206,19 @@ def carry_over(compound_id: int, round_id: int) -> Any:
     return redirect(url_for("schemes.overview", compound_id=compound.id, round_id=round_.id))
 
 
+def _removal(scheme_id: int) -> ConfirmForm:
+    """The confirmation of one scheme's removal (each scheme's box has its own name on the page)."""
+    return ConfirmForm(prefix=f"remove{scheme_id}")
+
+
 @bp.post("/compounds/<int:compound_id>/rounds/<int:round_id>/schemes/<int:scheme_id>/delete")
 @role_required(*EDITORS)
 def remove(compound_id: int, round_id: int, scheme_id: int) -> Any:
     compound, round_ = _staff_round(compound_id, round_id)
     scheme = _scheme(round_, scheme_id)
+    if not _removal(scheme.id).validate_on_submit():
+        flash(_("Tick the box beside “Remove this scheme” to confirm."), "error")
+        return redirect(url_for("schemes.overview", compound_id=compound.id, round_id=round_.id))
     try:
         files = services.remove_scheme(scheme, _actor())
     except SchemeRefused as refused:

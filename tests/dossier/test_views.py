@@ -23,7 +23,7 @@ def zh_text(response) -> str:
 
 
 def submit(client, compound_id: int, **extra):
-    data = {"subsidy": "1200", "share": "30", "deposit": "2.5", "note": "区财政补贴", **extra}
+    data = {"subsidy": "1200", "share": "30", "deposit": "2.5", "note": "区财政补贴", "confirm": "y", **extra}
     return client.post(f"/compounds/{compound_id}/record", data=data)
 
 
@@ -153,11 +153,17 @@ def test_a_reviewer_approves_and_the_dashboard_shows_it(client, auth, consultati
     compound = consultation.compound
     record = submitted_for_review(client, auth, compound, staff)
     assert "待审核的共识记录：1 份" in client.get("/district/").get_data(as_text=True)
-    assert client.post(f"/district/records/{record.id}/approve").status_code == 302
+    unticked = client.post(f"/district/records/{record.id}/approve")
+    assert unticked.status_code == 422  # the box says the decision is final: nothing without it
+    assert "请勾选" in unticked.get_data(as_text=True)
+    assert "待审核的共识记录：1 份" in client.get("/district/").get_data(as_text=True)
+    assert client.post(f"/district/records/{record.id}/approve", data={"confirm": "y"}).status_code == 302
     dashboard = client.get("/district/").get_data(as_text=True)
     assert "第 1 版: 已通过" in dashboard
     assert "待审核的共识记录：0 份" in dashboard
-    again = client.post(f"/district/records/{record.id}/approve", follow_redirects=True)
+    again = client.post(
+        f"/district/records/{record.id}/approve", data={"confirm": "y"}, follow_redirects=True
+    )
     assert "该版本已有审核决定" in again.get_data(as_text=True)
 
 

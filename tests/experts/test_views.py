@@ -106,8 +106,11 @@ def test_no_changes_after_close(client, auth, panel, experts) -> None:
     auth.login(experts[1])
     score_by_post(client, panel, scheme, 5, 5, "before")
     auth.logout()
-    auth.login(experts[0])  # the chair closes
-    assert client.post(f"/experts/panels/{panel.id}/close").status_code == 302
+    auth.login(experts[0])  # the chair closes, once the box is ticked
+    client.post(f"/experts/panels/{panel.id}/close")
+    db.session.expire_all()
+    assert not panel.closed  # not without the box
+    assert client.post(f"/experts/panels/{panel.id}/close", data={"confirm": "y"}).status_code == 302
     auth.logout()
     auth.login(experts[1])
     score_by_post(client, panel, scheme, 1, 1, "after")
@@ -321,3 +324,18 @@ def test_rubric_new_criterion_needs_name_and_weight(client, auth, scheme_round, 
     assert "A new criterion needs its name in Chinese and its weight." in response.get_data(as_text=True)
     db.session.rollback()
     assert len(db.session.get(type(panel), panel.id).criteria) == 6
+
+
+def test_the_submit_button_shows_once_every_scheme_is_scored(client, auth, panel, experts) -> None:
+    schemes = services.schemes_of(panel)
+    auth.login(experts[1])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    before = client.get(f"/experts/panels/{panel.id}").get_data(as_text=True)
+    assert "Score every scheme on every criterion" in before
+    assert "Submit my scores" not in before
+    score_by_post(client, panel, schemes[0], 3, 4, "first")
+    assert "Submit my scores" not in client.get(f"/experts/panels/{panel.id}").get_data(as_text=True)
+    score_by_post(client, panel, schemes[1], 3, 4, "second")
+    after = client.get(f"/experts/panels/{panel.id}").get_data(as_text=True)
+    assert "Submit my scores" in after
+    assert "Score every scheme on every criterion" not in after

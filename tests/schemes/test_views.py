@@ -524,3 +524,17 @@ def test_the_revised_plan_page_shows_the_closed_panels_conclusion(
     assert "Recommend with changes" in html
     assert "停车位改为透水铺装" in html
     assert "钱专家" not in html
+
+
+def test_a_scheme_is_removed_only_with_its_box_ticked(client, auth, worker, compound, round2, schemes):
+    a, b = schemes
+    db.session.commit()
+    auth.login(worker)
+    url = f"{base(compound.id, round2.id)}/schemes/{a.id}/delete"
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    refused = client.post(url, follow_redirects=True).get_data(as_text=True)
+    assert "Tick the box beside" in refused
+    assert len(services.schemes_of(round2)) == 2
+    assert client.post(url, data={f"remove{a.id}-confirm": "y"}).status_code == 302
+    db.session.expire_all()
+    assert [s.id for s in services.schemes_of(round2)] == [b.id]
