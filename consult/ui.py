@@ -7,6 +7,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask import Flask
+from flask_babel import format_date
+from flask_babel import format_time
+from flask_babel import to_user_timezone
 
 
 def area(value: Decimal | None) -> str:
@@ -38,7 +41,18 @@ def last_minute(value: datetime) -> datetime:
     return value - timedelta(minutes=1)
 
 
+def closes(value: datetime) -> str:
+    """When a round closes, as residents read it everywhere (pages and e-mails): its day in words and
+    its time on 24 hours, a close at midnight shown as the last minute of the day before (the last day
+    one may still answer): "2026年12月11日 23:59", "December 11, 2026 23:59"."""
+    local = to_user_timezone(value)
+    if (local.hour, local.minute) == (0, 0):
+        local = last_minute(local)
+    return f"{format_date(local, 'long')} {format_time(local, 'HH:mm')}"
+
+
 def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["closes"] = closes
     app.jinja_env.filters["last_minute"] = last_minute
     app.jinja_env.filters["area"] = area
     app.jinja_env.filters["mask_name"] = mask_name

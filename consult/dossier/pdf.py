@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import to_user_timezone
 from reportlab.graphics.shapes import Drawing
 from reportlab.graphics.shapes import Line
 from reportlab.graphics.shapes import Rect
@@ -103,10 +104,12 @@ def _share(part: Any, whole: Any) -> str:
 
 
 def _date(value: str | None, with_time: bool = False) -> str:
+    """A stored time (UTC) as the web pages show it: the day, and the time, where the compound is
+    (BABEL_DEFAULT_TIMEZONE); a round opening at midnight there is before midnight in UTC."""
     if not value:
         return "–"
-    moment = datetime.fromisoformat(value)
-    return moment.strftime("%Y-%m-%d %H:%M UTC" if with_time else "%Y-%m-%d")
+    moment = to_user_timezone(datetime.fromisoformat(value))
+    return moment.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 
 class _Builder:

@@ -112,3 +112,11 @@ def test_the_reasons_recorded_name_each_act_in_the_readers_language(record, cons
     assert "区级审核退回后重新开放" in flat
     assert "电梯表决需补充" in flat
     assert "reopen" not in flat  # the engine's code for it
+
+
+def test_the_dossiers_days_and_times_are_those_of_the_compound(app):
+    from consult.dossier.pdf import _date
+
+    # a round opening at midnight in Chengdu opens at 16:00 the day before in UTC
+    assert _date("2026-11-30T16:00:00+00:00") == "2026-12-01"
+    assert _date("2026-11-28T01:47:00+00:00", with_time=True) == "2026-11-28 09:47"

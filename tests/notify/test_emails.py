@@ -66,7 +66,7 @@ def test_every_notice_renders_subject_text_and_html(app, kind, locale, lang, foo
 
 
 def test_dates_follow_the_recipients_language(app):
-    assert "March 10, 2025 12:30\u202fPM" in render("round_opened", "en").text
+    assert "March 10, 2025 12:30" in render("round_opened", "en").text
     assert "2025年3月10日 12:30" in render("round_opened", "zh_CN").text
 
 
@@ -75,7 +75,7 @@ def test_round_opened_snapshot(app):
     assert email.subject == "Round 1 is open: 浣花小区"
     assert email.text == (
         "Round 1 of the consultation on the renovation of 浣花小区 is open until"
-        " March 10, 2025 12:30\u202fPM.\n"
+        " March 10, 2025 12:30.\n"
         "\n"
         "Take part here: https://tongxin.example/x\n"
         "\n"
@@ -149,3 +149,16 @@ def test_rendering_leaves_the_callers_language_alone(app):
     with force_locale("zh_CN"):
         assert "Tongxin:" in render("round_opened", "en").text
         assert gettext("Tongxin") == "同心"
+
+
+def test_a_round_closing_at_midnight_shows_the_last_day_one_may_answer(app):
+    from flask_babel import force_locale
+
+    from consult.ui import closes
+
+    midnight = datetime(2026, 12, 11, 16, 0, tzinfo=UTC)  # 00:00 on 12 December in Chengdu
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert closes(midnight) == "2026年12月11日 23:59"
+    with app.test_request_context(), force_locale("en"):
+        assert closes(midnight) == "December 11, 2026 23:59"
+        assert closes(WHEN) == "March 10, 2025 12:30"  # any other time as it is
