@@ -9,11 +9,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import Field
+from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import SelectChoice
 from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
+from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
@@ -151,13 +153,37 @@ class AnswerForm(FlaskForm):
         return [f for f in self if isinstance(f, RadioField | SelectMultipleField)]
 
 
+#: the box a worker ticks to save a paper survey over the home's answer
+REPLACE_CONFIRMATION = _l(
+    "I have checked that this paper form is newer than the answer above and should replace it"
+)
+
+
 def answer_form(
-    survey: Survey, spec: SurveySpec, locale: str, answer: SurveyAnswer | None = None, **kwargs: Any
+    survey: Survey,
+    spec: SurveySpec,
+    locale: str,
+    answer: SurveyAnswer | None = None,
+    replacing: bool = False,
+    **kwargs: Any,
 ) -> AnswerForm:
-    """The answer form of this survey, in this locale, filled with ``answer`` when given (GET)."""
+    """The answer form of this survey, in this locale, filled with ``answer`` when given (GET).
+
+    ``replacing``: a paper survey entered with this form would replace the home's answer; the form then
+    carries the id of the answer shown (``replaces``, set by the page) and a box the worker must tick to
+    confirm replacing it."""
 
     class SurveyAnswerForm(AnswerForm):
         pass
+
+    if replacing:
+        SurveyAnswerForm.replaces = HiddenField()  # type: ignore[attr-defined]
+        SurveyAnswerForm.replace_confirmed = BooleanField(  # type: ignore[attr-defined]
+            REPLACE_CONFIRMATION,
+            validators=[
+                DataRequired(_l("Tick the box to confirm that this paper survey replaces the answer above."))
+            ],
+        )
 
     needs = [i for i in survey.items if i.category is not Category.SAFETY]
     hazards = [i for i in survey.items if i.category is Category.SAFETY]

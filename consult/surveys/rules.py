@@ -11,7 +11,9 @@ Definitions (DESIGN.md, "Needs categories"):
   (1, 1, 3) and are marked as tied. Items nobody named are not ranked.
 - Safety items (安全类) are fixed on discovery: they are never picked as needs nor ranked. Residents
   report them, and the needs list shows each reported hazard first, in catalogue order, with the number
-  of households reporting it.
+  of households reporting it. A reported danger never disappears because the household answered again
+  without it: the danger list reads *every* answer of the round, the replaced ones too
+  (:func:`danger_reports`), while the ranking and the willingness read the answers that count only.
 - **Top needs**: in each ranked category, the items whose rank is at most ``TOP_PER_CATEGORY`` (ties at
   the boundary included). The needs list may be published only when each top need carries a decision
   (it enters the scheme, or not now with a reason).
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,7 +132,10 @@ class NeedRow:
 @dataclass(frozen=True)
 class HazardRow:
     code: str
+    #: households (dwellings) that reported it, in any answer of the round
     count: int
+    #: of those, the households that reported it only in an answer a later one of theirs replaced
+    earlier: int = 0
 
 
 @dataclass(frozen=True)
@@ -160,8 +166,97 @@ def _ranked(counts: dict[str, int], categories: dict[str, Category], respondents
     return tuple(rows)
 
 
-def rank_needs(answers: Iterable[AnswerLike], items: Iterable[ItemLike] = CATALOGUE) -> NeedsList:
-    """The needs list of these (current) answers over these items (by default the catalogue)."""
+class HistoryAnswerLike(Protocol):
+    """An answer of a dwelling, current or replaced (a :class:`SurveyAnswer` row)."""
+
+    @property
+    def dwelling_id(self) -> int: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def hazards(self) -> Sequence[str]: ...
+    @property
+    def hazard_note(self) -> str: ...
+    @property
+    def superseded_at(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class DangerReport:
+    """One answer's report of danger that stands on the danger list."""
+
+    dwelling_id: int
+    #: the safety hazards this answer reported, in catalogue order
+    codes: tuple[str, ...]
+    #: where the danger is, in the resident's words ("" when none)
+    note: str
+    #: the answer has been replaced by a later answer of the household (it no longer counts as an answer)
+    earlier: bool
+    #: the answer itself (when it was given, online or on paper)
+    answer: Any
+
+
+def danger_reports(
+    answers: Iterable[HistoryAnswerLike], items: Iterable[ItemLike] = CATALOGUE
+) -> tuple[DangerReport, ...]:
+    """Every danger reported by any answer of the round, the replaced answers included: a danger is
+    fixed on discovery, so a later answer that does not repeat it never takes it off the list.
+
+    Per dwelling, answers are read latest first; an answer is listed when it reports a hazard the
+    dwelling's later answers did not, or a note they did not, so no hazard and no note is lost and a
+    replaced answer that only repeats a later one is left out (a dwelling counts once per hazard in
+    :func:`hazard_rows`). The answer that counts is listed whenever it reports a hazard or a note.
+    Dwellings in order of their id."""
+    order = [item.code for item in items if Category(item.category) is Category.SAFETY]
+    by_dwelling: dict[int, list[HistoryAnswerLike]] = defaultdict(list)
+    for answer in answers:
+        by_dwelling[answer.dwelling_id].append(answer)
+    reports = []
+    for dwelling_id in sorted(by_dwelling):
+        seen_codes: set[str] = set()
+        seen_notes: set[str] = set()
+        for answer in sorted(by_dwelling[dwelling_id], key=lambda a: a.revision, reverse=True):
+            codes = tuple(code for code in order if code in answer.hazards)
+            note = (answer.hazard_note or "").strip()
+            if not set(codes) <= seen_codes or (note and note not in seen_notes):
+                reports.append(
+                    DangerReport(dwelling_id, codes, note, answer.superseded_at is not None, answer)
+                )
+            seen_codes.update(codes)
+            if note:
+                seen_notes.add(note)
+    return tuple(reports)
+
+
+def hazard_rows(
+    reports: Iterable[DangerReport], items: Iterable[ItemLike] = CATALOGUE
+) -> tuple[HazardRow, ...]:
+    """The danger list: each hazard reported, in catalogue order, with the households that reported it
+    in any answer, and how many of them only in an answer since replaced."""
+    named: dict[str, set[int]] = defaultdict(set)
+    current: dict[str, set[int]] = defaultdict(set)
+    for report in reports:
+        for code in report.codes:
+            named[code].add(report.dwelling_id)
+            if not report.earlier:
+                current[code].add(report.dwelling_id)
+    return tuple(
+        HazardRow(item.code, len(named[item.code]), len(named[item.code] - current[item.code]))
+        for item in items
+        if Category(item.category) is Category.SAFETY and named[item.code]
+    )
+
+
+def rank_needs(
+    answers: Iterable[AnswerLike],
+    items: Iterable[ItemLike] = CATALOGUE,
+    dangers: Iterable[DangerReport] | None = None,
+) -> NeedsList:
+    """The needs list of these (current) answers over these items (by default the catalogue).
+
+    ``dangers``: the reports of every answer of the round (:func:`danger_reports`); when given, the
+    hazards are listed from them, so a danger stays listed after the household answered again without
+    it. Needs are always ranked, and respondents counted, from ``answers`` only."""
     item_list = list(items)
     categories = {item.code: Category(item.category) for item in item_list}
     needs: Counter[str] = Counter()
@@ -173,11 +268,14 @@ def rank_needs(answers: Iterable[AnswerLike], items: Iterable[ItemLike] = CATALO
         naming += bool(named)
         needs.update(named)
         hazards.update({c for c in answer.hazards if categories.get(c) is Category.SAFETY})
-    hazard_rows = tuple(
-        HazardRow(item.code, hazards[item.code]) for item in item_list if hazards[item.code] > 0
-    )
+    if dangers is not None:
+        listed = hazard_rows(dangers, item_list)
+    else:
+        listed = tuple(
+            HazardRow(item.code, hazards[item.code]) for item in item_list if hazards[item.code] > 0
+        )
     if not respondents:
-        return NeedsList(0, 0, hazard_rows, (), ())
+        return NeedsList(0, 0, listed, (), ())
     overall = _ranked(dict(needs), categories, respondents)
     by_category = []
     for category in CATEGORY_ORDER:
@@ -185,7 +283,7 @@ def rank_needs(answers: Iterable[AnswerLike], items: Iterable[ItemLike] = CATALO
             continue
         counts = {code: n for code, n in needs.items() if categories[code] is category}
         by_category.append((category, _ranked(counts, categories, respondents)))
-    return NeedsList(respondents, naming, hazard_rows, overall, tuple(by_category))
+    return NeedsList(respondents, naming, listed, overall, tuple(by_category))
 
 
 def top_codes(needs: NeedsList, per_category: int = TOP_PER_CATEGORY) -> list[str]:

@@ -5,7 +5,12 @@ Answers are **one per dwelling**. An owner of several dwellings answers once, an
 for each of their dwellings in the compound; an occupant answers for their own dwelling. Within a
 dwelling the last answer counts, whoever gave it (owner or occupant); every earlier answer stays in
 the history (a new row per change, see :class:`SurveyAnswer`). Answers may change until the round
-closes.
+closes. A worker's paper survey is one more answer of the dwelling: it replaces the answer before it,
+online or paper, but only when the worker has seen that answer and confirmed replacing it.
+
+The needs are ranked, and willingness tallied, from the answers that count; the dangers are listed from
+every answer, the replaced ones too: a danger reported once stays reported (DESIGN.md: fixed on
+discovery).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from consult.surveys.models import Survey
 from consult.surveys.models import SurveyAnswer
 from consult.surveys.models import SurveyItem
 from consult.surveys.rules import AnswerValues
+from consult.surveys.rules import DangerReport
 from consult.surveys.rules import Decision
 from consult.surveys.rules import NeedsList
 from consult.surveys.rules import QuestionKind
@@ -51,6 +57,7 @@ from consult.surveys.rules import SurveySpec
 from consult.surveys.rules import Willingness
 from consult.surveys.rules import WillingnessTally
 from consult.surveys.rules import answer_problems
+from consult.surveys.rules import danger_reports as collect_danger_reports
 from consult.surveys.rules import rank_needs
 from consult.surveys.rules import stored_extra
 from consult.surveys.rules import tally_willingness
@@ -75,6 +82,16 @@ class SurveyFrozen(SurveyError):
 
 class SurveyClosed(SurveyError):
     """The round is not open for answers."""
+
+
+class ReplaceNotConfirmed(SurveyError):
+    """A paper survey would replace an answer of the home that the worker has not confirmed replacing
+    (none was confirmed, or the home's answer changed since the worker saw it). ``current`` is the
+    home's answer that counts now."""
+
+    def __init__(self, current: SurveyAnswer) -> None:
+        super().__init__(_l("Tick the box to confirm that this paper survey replaces the answer above."))
+        self.current = current
 
 
 class InvalidAnswer(SurveyError):
@@ -200,6 +217,34 @@ def current_answers(survey: Survey) -> list[SurveyAnswer]:
     )
 
 
+def all_answers(survey: Survey) -> list[SurveyAnswer]:
+    """Every answer of the survey, those that count and those a later answer replaced."""
+    return list(
+        db.session.scalars(
+            select(SurveyAnswer)
+            .where(SurveyAnswer.survey_id == survey.id)
+            .order_by(SurveyAnswer.dwelling_id, SurveyAnswer.revision)
+        )
+    )
+
+
+def current_answer(survey: Survey, dwelling_id: int) -> SurveyAnswer | None:
+    """The answer that counts for one dwelling, or None when nobody has answered for it."""
+    return db.session.scalars(
+        select(SurveyAnswer).where(
+            SurveyAnswer.survey_id == survey.id,
+            SurveyAnswer.dwelling_id == dwelling_id,
+            SurveyAnswer.superseded_at.is_(None),
+        )
+    ).first()
+
+
+def danger_reports(survey: Survey, answers: Sequence[SurveyAnswer] | None = None) -> tuple[DangerReport, ...]:
+    """The dangers reported by any answer of the survey, replaced answers included (see
+    :func:`consult.surveys.rules.danger_reports`). ``answers``: every answer, when at hand."""
+    return collect_danger_reports(all_answers(survey) if answers is None else answers, survey.items)
+
+
 def _answered_by(answer: SurveyAnswer, invitation: Invitation) -> bool:
     if invitation.owner_id is not None:
         return answer.owner_id == invitation.owner_id
@@ -267,10 +312,20 @@ def submit_answer(
 
 
 def enter_paper_answer(
-    survey: Survey, dwelling: Dwelling, values: AnswerValues, actor: str, now: datetime
+    survey: Survey,
+    dwelling: Dwelling,
+    values: AnswerValues,
+    actor: str,
+    now: datetime,
+    replaces: int | None = None,
 ) -> SurveyAnswer:
     """A worker enters the signed paper survey of one dwelling. It is marked as paper, replaces the
-    dwelling's earlier answer (online or paper) like any later answer, and is audited."""
+    dwelling's earlier answer (online or paper) like any later answer, and is audited.
+
+    ``replaces``: the id of the dwelling's answer that counts, which the worker was shown and confirmed
+    replacing. When the dwelling has an answer and it is not that one (nothing confirmed, or the answer
+    changed meanwhile), :class:`ReplaceNotConfirmed` is raised and nothing is written. The dangers of the
+    replaced answer stay on the danger list (:func:`danger_reports`)."""
     round_ = survey.round
     if dwelling.unit.building.compound_id != round_.compound_id:
         raise SurveyError(_l("This home is not in this compound."))
@@ -280,13 +335,9 @@ def enter_paper_answer(
     problems = answer_problems(spec, values)
     if problems:
         raise InvalidAnswer(problems)
-    before = db.session.scalars(
-        select(SurveyAnswer).where(
-            SurveyAnswer.survey_id == survey.id,
-            SurveyAnswer.dwelling_id == dwelling.id,
-            SurveyAnswer.superseded_at.is_(None),
-        )
-    ).first()
+    before = current_answer(survey, dwelling.id)
+    if before is not None and before.id != replaces:
+        raise ReplaceNotConfirmed(before)
     if before is not None:
         before.superseded_at = now
     answer = SurveyAnswer(
@@ -311,6 +362,7 @@ def enter_paper_answer(
         round=round_.id,
         dwelling=dwelling.id,
         revision=answer.revision,
+        replaced=before.id if before is not None else None,
     )
     return answer
 
@@ -394,7 +446,10 @@ def answered_dwellings(round_: Round) -> set[int]:
 
 
 def needs_list(survey: Survey) -> NeedsList:
-    return rank_needs(current_answers(survey), survey.items)
+    """Needs ranked from the answers that count; dangers listed from every answer (replaced ones too)."""
+    answers = all_answers(survey)
+    current = [a for a in answers if a.superseded_at is None]
+    return rank_needs(current, survey.items, dangers=danger_reports(survey, answers))
 
 
 def willingness_tally(survey: Survey) -> WillingnessTally:

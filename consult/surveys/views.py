@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
@@ -123,7 +124,8 @@ class NeedsView:
     respondents: int
     naming: int
     dwellings: int
-    hazards: list[tuple[str, int]]
+    #: (name, households reporting it in any answer, of them only in an answer since replaced)
+    hazards: list[tuple[str, int, int]]
     categories: list[CategoryView]
     willingness: list[WillingnessLine]
     willingness_bars: list[BarRow]
@@ -156,7 +158,7 @@ def needs_view(survey: Survey, needs: NeedsList, tally: WillingnessTally, locale
         respondents=needs.respondents,
         naming=needs.naming,
         dwellings=tally.dwellings,
-        hazards=[(names[h.code], h.count) for h in needs.hazards],
+        hazards=[(names[h.code], h.count, h.earlier) for h in needs.hazards],
         categories=categories,
         willingness=willingness,
         willingness_bars=[
@@ -323,6 +325,33 @@ def _extra_results(survey: Survey, answers: list[SurveyAnswer], locale: str) -> 
     return results
 
 
+@dataclass
+class DangerLine:
+    """One answer's report of danger on the workers' results page."""
+
+    hazards: list[str]
+    note: str
+    #: reported in an answer that a later answer of the household replaced
+    earlier: bool
+
+
+def _danger_lines(survey: Survey, locale: str) -> list[DangerLine]:
+    """Every danger reported in the round, replaced answers included, each written once per person (an
+    owner's answer is saved for each of their dwellings, but they reported it once)."""
+    names = {i.code: i.name(locale) for i in survey.items}
+    seen = set()
+    lines = []
+    for report in services.danger_reports(survey):
+        answer = report.answer
+        who = ("paper", answer.dwelling_id) if answer.on_paper else (answer.owner_id, answer.occupant_id)
+        key = (who, report.codes, report.note, report.earlier)
+        if key in seen:
+            continue
+        seen.add(key)
+        lines.append(DangerLine([names[code] for code in report.codes], report.note, report.earlier))
+    return lines
+
+
 def _share(count: int, total: int) -> Fraction:
     return Fraction(count, total) if total else Fraction(0)
 
@@ -353,7 +382,7 @@ def _results_page(
         part=participation(round_),
         on_paper=sum(1 for a in answers if a.on_paper),
         extras=_extra_results(survey, answers, locale),
-        hazard_notes=_once_per_person(answers, [a.hazard_note for a in answers]),
+        dangers=_danger_lines(survey, locale),
         forms=forms,
         may_edit=_may_edit(),
         may_decide=services.may_decide(survey) and _may_edit(),
@@ -411,11 +440,53 @@ def publish(compound_id: int, round_id: int) -> Any:
     return redirect(url_for("surveys.results", compound_id=compound.id, round_id=round_.id))
 
 
+@dataclass
+class AnswerShown:
+    """The home's answer that counts, as the paper entry page shows it before it is replaced."""
+
+    at: datetime
+    on_paper: bool
+    willingness: str
+    needs: list[str]
+    hazards: list[str]
+    note: str
+    #: the worker's own questions: (prompt, what was answered)
+    extras: list[tuple[str, str]]
+
+
+def _answer_shown(survey: Survey, answer: SurveyAnswer, locale: str) -> AnswerShown:
+    names = {i.code: i.name(locale) for i in survey.items}
+    extras = []
+    for question in survey.questions:
+        value = answer.extra.get(str(question.id))
+        if value is None:
+            continue
+        if question.kind is QuestionKind.TEXT:
+            extras.append((question.prompt(locale), str(value)))
+            continue
+        chosen = set(value) if isinstance(value, list) else {value}
+        labels = [o.label(locale) for o in question.options if o.id in chosen]
+        extras.append((question.prompt(locale), " · ".join(labels)))
+    return AnswerShown(
+        at=answer.submitted_at,
+        on_paper=answer.on_paper,
+        willingness=str(WILLINGNESS_LABELS[answer.willingness]),
+        needs=[names.get(code, code) for code in answer.needs],
+        hazards=[names.get(code, code) for code in answer.hazards],
+        note=answer.hazard_note,
+        extras=extras,
+    )
+
+
 @bp.route("/compounds/<int:compound_id>/rounds/<int:round_id>/survey/paper", methods=["GET", "POST"])
 @role_required(*STAFF_EDIT)
 def paper_answer(compound_id: int, round_id: int) -> Any:
     """A worker enters a signed paper survey for one dwelling (``?dwelling=``; without it, the page asks
-    which). The answer is marked as paper and audited; it counts like an online one."""
+    which). The answer is marked as paper and audited; it counts like an online one.
+
+    When the home already has an answer, the page shows it (when, online or on paper, and its choices),
+    and the paper survey replaces it only when the worker ticks the confirmation box; the form carries
+    the id of the answer shown, so an answer given meanwhile is not replaced unseen."""
     compound, round_, survey = _staff_survey(compound_id, round_id)
     locale = _locale()
     homes = survey_addressees(compound.id, locale)
@@ -425,15 +496,34 @@ def paper_answer(compound_id: int, round_id: int) -> Any:
         abort(404)
     now = utcnow()
     is_open = services.is_open(round_, now)
-    form = answer_form(survey, services.spec_of(survey), locale) if home and is_open else None
+    current = services.current_answer(survey, home.id) if home and is_open else None
+    form = (
+        answer_form(survey, services.spec_of(survey), locale, replacing=current is not None)
+        if home and is_open
+        else None
+    )
     if form is not None and form.validate_on_submit():
         dwelling = db.session.get(Dwelling, home.id)  # type: ignore[union-attr]
+        replaces = _confirmed_replacement(form) if current is not None else None
         try:
-            services.enter_paper_answer(survey, dwelling, form.values(), _actor(), now)  # type: ignore[arg-type]
+            services.enter_paper_answer(survey, dwelling, form.values(), _actor(), now, replaces=replaces)  # type: ignore[arg-type]
         except services.InvalidAnswer as invalid:
             db.session.rollback()
             for name, problem in invalid.problems.items():
                 form[name].errors = [*form[name].errors, problem]
+        except services.ReplaceNotConfirmed:
+            # the home's answer changed after the page was shown: show the answer now, ask again
+            db.session.rollback()
+            current = services.current_answer(survey, home.id)  # type: ignore[union-attr]
+            if not hasattr(form, "replace_confirmed"):
+                form = answer_form(survey, services.spec_of(survey), locale, replacing=True)
+            form.replace_confirmed.data = False
+            form.replace_confirmed.errors = [
+                _(
+                    "This home's answer changed while you were entering the sheet. "
+                    "Read the answer above, then confirm again."
+                )
+            ]
         except services.SurveyError as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -441,6 +531,8 @@ def paper_answer(compound_id: int, round_id: int) -> Any:
             db.session.commit()
             flash(_("The paper survey of %(home)s is saved.", home=home.place), "success")  # type: ignore[union-attr]
             return redirect(url_for("surveys.paper_answer", compound_id=compound.id, round_id=round_.id))
+    if form is not None and current is not None:
+        form.replaces.data = str(current.id)  # the answer shown here is the one a save replaces
     return render_template(
         "surveys/paper_answer.html",
         compound=compound,
@@ -449,7 +541,14 @@ def paper_answer(compound_id: int, round_id: int) -> Any:
         homes=homes,
         home=home,
         is_open=is_open,
+        shown=_answer_shown(survey, current, locale) if current is not None else None,
     ), 422 if form is not None and form.errors else 200
+
+
+def _confirmed_replacement(form: Any) -> int | None:
+    """The id of the answer the worker confirmed replacing: the one the page showed, box ticked."""
+    posted = form.replaces.data or ""
+    return int(posted) if form.replace_confirmed.data and posted.isdigit() else None
 
 
 # --- residents

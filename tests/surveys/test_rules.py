@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from fractions import Fraction
 
 import pytest
@@ -14,11 +17,14 @@ from consult.surveys.charts import permille
 from consult.surveys.charts import share_bar
 from consult.surveys.rules import AnswerFacts as A
 from consult.surveys.rules import AnswerValues
+from consult.surveys.rules import HazardRow
 from consult.surveys.rules import QuestionKind
 from consult.surveys.rules import QuestionSpec
 from consult.surveys.rules import SurveySpec
 from consult.surveys.rules import Willingness as W
 from consult.surveys.rules import answer_problems
+from consult.surveys.rules import danger_reports
+from consult.surveys.rules import hazard_rows
 from consult.surveys.rules import percent_text
 from consult.surveys.rules import rank_needs
 from consult.surveys.rules import stored_extra
@@ -229,3 +235,87 @@ def test_bars_are_permille_of_the_share():
     assert (bar.label, bar.value, bar.permille) == ("屋面防水", "2 · 66.7%", 667)
     assert [b.permille for b in count_bars([("a", 4), ("b", 1), ("c", 0)])] == [1000, 250, 0]
     assert count_bars([("a", 0)])[0].permille == 0
+
+
+# --- dangers: every answer of the round, replaced ones too
+
+
+@dataclass(frozen=True)
+class Given:
+    """One answer of a dwelling, as the history keeps it."""
+
+    dwelling_id: int
+    revision: int
+    hazards: tuple[str, ...] = ()
+    hazard_note: str = ""
+    replaced: bool = False
+    willingness: W = W.YES
+    needs: tuple[str, ...] = ()
+
+    @property
+    def superseded_at(self) -> datetime | None:
+        return datetime(2025, 5, 1, tzinfo=UTC) if self.replaced else None
+
+
+def reported(reports):
+    return [(r.dwelling_id, r.codes, r.note, r.earlier) for r in reports]
+
+
+def test_a_danger_stays_reported_when_a_later_answer_does_not_repeat_it():
+    history = [
+        Given(1, 1, ("S01",), "3单元楼道有燃气味", replaced=True, needs=("B01",)),  # online
+        Given(1, 2, (), "", needs=("I01",)),  # the paper survey that replaced it, without the danger
+    ]
+    assert reported(danger_reports(history)) == [(1, ("S01",), "3单元楼道有燃气味", True)]
+    assert hazard_rows(danger_reports(history)) == (HazardRow("S01", 1, 1),)
+    needs = rank_needs([a for a in history if not a.replaced], dangers=danger_reports(history))
+    assert [(h.code, h.count, h.earlier) for h in needs.hazards] == [("S01", 1, 1)]
+    # only the answer that counts is ranked and counted as a respondent
+    assert [r.code for r in needs.overall] == ["I01"]
+    assert needs.respondents == 1
+    # without the history, the danger would be lost: that is what the reports are for
+    assert rank_needs([a for a in history if not a.replaced]).hazards == ()
+
+
+def test_a_danger_counts_once_per_dwelling_and_no_note_is_lost():
+    history = [
+        # dwelling 2 repeated its danger: the replaced answer adds nothing and is left out
+        Given(2, 1, ("S01",), "", replaced=True),
+        Given(2, 2, ("S01",), ""),
+        # dwelling 3 repeated the danger without its note: the note of the replaced answer stays
+        Given(3, 1, ("S03", "S02"), "二楼电线裸露", replaced=True),
+        Given(3, 2, ("S02",), ""),
+        # dwelling 4 answered three times; the danger of the first answer only
+        Given(4, 1, ("S01",), "燃气味", replaced=True),
+        Given(4, 2, ("S01",), "燃气味", replaced=True),
+        Given(4, 3, (), ""),
+        # dwelling 5 reported nothing, ever
+        Given(5, 1, (), "", replaced=True),
+        Given(5, 2, (), ""),
+        # a note with no box ticked still tells where a danger is
+        Given(6, 1, (), "屋顶漏水"),
+        # a non-safety code among the hazards is ignored
+        Given(7, 1, ("B01",), ""),
+    ]
+    assert reported(danger_reports(history)) == [
+        (2, ("S01",), "", False),
+        (3, ("S02",), "", False),
+        (3, ("S02", "S03"), "二楼电线裸露", True),  # catalogue order
+        (4, ("S01",), "燃气味", True),  # once, from its latest report
+        (6, (), "屋顶漏水", False),
+    ]
+    assert hazard_rows(danger_reports(history)) == (
+        HazardRow("S01", 2, 1),  # dwellings 2 (still counts) and 4 (replaced)
+        HazardRow("S02", 1, 0),
+        HazardRow("S03", 1, 1),
+    )
+
+
+def test_the_danger_list_of_answers_that_never_changed_is_the_same_either_way():
+    history = [Given(1, 1, ("S03",)), Given(2, 1, ("S01", "S03")), Given(3, 1, ())]
+    plain = rank_needs(history)
+    with_history = rank_needs(history, dangers=danger_reports(history))
+    assert plain.hazards == with_history.hazards == (HazardRow("S01", 1, 0), HazardRow("S03", 2, 0))
+    assert rank_needs([], dangers=danger_reports([Given(1, 1, ("S01",), replaced=True)])).hazards == (
+        HazardRow("S01", 1, 1),
+    )

@@ -316,17 +316,31 @@ def test_counts_of_answer_rows(opened, cards):
     assert len(services.current_answers(opened)) == 2
 
 
-def paper(survey, dwelling, willingness="yes", needs=("B01",), now=None):
+def paper(survey, dwelling, willingness="yes", needs=("B01",), hazards=(), note="", now=None, replaces=None):
     saved = services.enter_paper_answer(
-        survey, dwelling, AnswerValues(willingness, tuple(needs), (), "", {}), "user:7", now or utcnow()
+        survey,
+        dwelling,
+        AnswerValues(willingness, tuple(needs), tuple(hazards), note, {}),
+        "user:7",
+        now or utcnow(),
+        replaces=replaces,
     )
     db.session.commit()
     return saved
 
 
+def all_rows() -> list[tuple[int, int, bool]]:
+    db.session.rollback()
+    return [
+        (a.dwelling_id, a.revision, a.superseded_at is None)
+        for a in db.session.scalars(select(SurveyAnswer).order_by(SurveyAnswer.id))
+    ]
+
+
 def test_a_paper_survey_replaces_the_homes_online_answer_and_is_marked_and_audited(opened, roster, cards):
     answer(opened, cards, "张伟", willingness="no", needs=("B01",))  # for 101 and 102
-    saved = paper(opened, roster["102"], willingness="yes", needs=("I01",))
+    online = services.current_answer(opened, roster["102"].id)
+    saved = paper(opened, roster["102"], willingness="yes", needs=("I01",), replaces=online.id)
     assert (saved.on_paper, saved.entered_by, saved.revision) == (True, "user:7", 2)
     assert (saved.owner_id, saved.occupant_id) == (None, None)  # who signed is on the sheet
     current = {a.dwelling_id: a for a in services.current_answers(opened)}
@@ -335,6 +349,7 @@ def test_a_paper_survey_replaces_the_homes_online_answer_and_is_marked_and_audit
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "survey.paper_entered")).one()
     assert entry.actor == "user:7"
     assert json.loads(entry.detail)["dwelling"] == roster["102"].id
+    assert json.loads(entry.detail)["replaced"] == online.id
     assert "I01" not in entry.detail  # the answer's content is not in the log
     statuses = {
         s.dwelling_id: s.by for s in services.household_status(opened, invitation(cards, "张伟"), "en")
@@ -364,3 +379,50 @@ def test_a_paper_survey_is_for_a_home_of_the_surveys_compound(opened, create_com
     ).one()
     with pytest.raises(services.SurveyError):
         paper(opened, elsewhere)
+
+
+def test_a_paper_survey_replaces_an_answer_only_when_the_worker_confirmed_that_very_answer(
+    opened, roster, cards
+):
+    paper(opened, roster["201"], willingness="no")  # nobody had answered: nothing to confirm
+    first = services.current_answer(opened, roster["201"].id)
+    assert (first.revision, first.on_paper) == (1, True)
+    answer(opened, cards, "李娜", willingness="yes", needs=("I07",))  # then online, by the owner
+    online = services.current_answer(opened, roster["201"].id)
+    before = all_rows()
+    with pytest.raises(services.ReplaceNotConfirmed) as refused:
+        paper(opened, roster["201"], willingness="unsure")  # not confirmed
+    assert refused.value.current.id == online.id
+    with pytest.raises(services.ReplaceNotConfirmed):
+        paper(opened, roster["201"], willingness="unsure", replaces=first.id)  # confirmed an older answer
+    assert all_rows() == before  # nothing written
+    assert services.current_answer(opened, roster["201"].id).willingness is Willingness.YES
+    saved = paper(opened, roster["201"], willingness="unsure", replaces=online.id)
+    assert saved.revision == 3
+    assert services.current_answer(opened, roster["201"].id).id == saved.id
+
+
+def test_a_danger_reported_online_stays_listed_after_a_paper_survey_without_it(opened, roster, cards):
+    """The user test of round 1: 101 reported a gas leak online, then a paper survey without it."""
+    answer(
+        opened, cards, "张伟", willingness="yes", needs=("B01",), hazards=("S01",), note="3单元楼道有燃气味"
+    )
+    online = services.current_answer(opened, roster["101"].id)
+    paper(opened, roster["101"], willingness="no", needs=("I01",), replaces=online.id)
+    listed = services.needs_list(opened)
+    # the danger list reads every answer: 101 (its answer replaced) and 102 (the same online answer,
+    # which still counts)
+    assert [(h.code, h.count, h.earlier) for h in listed.hazards] == [("S01", 2, 1)]
+    # needs, respondents and willingness read the answers that count only
+    assert listed.respondents == 2
+    assert sorted((r.code, r.count) for r in listed.overall) == [("B01", 1), ("I01", 1)]
+    tally = services.willingness_tally(opened)
+    assert (tally.yes, tally.no) == (1, 1)
+    reports = {(r.dwelling_id, r.earlier): r for r in services.danger_reports(opened)}
+    assert set(reports) == {(roster["101"].id, True), (roster["102"].id, False)}
+    assert reports[roster["101"].id, True].codes == ("S01",)
+    assert reports[roster["101"].id, True].note == "3单元楼道有燃气味"
+    # and a later answer of 102 without the danger does not take it off either
+    current_102 = services.current_answer(opened, roster["102"].id)
+    paper(opened, roster["102"], willingness="no", needs=(), replaces=current_102.id)
+    assert [(h.code, h.count, h.earlier) for h in services.needs_list(opened).hazards] == [("S01", 2, 2)]

@@ -11,6 +11,7 @@ from flask import render_template_string
 from sqlalchemy import select
 
 from consult.auth.models import Role
+from consult.db import utcnow
 from consult.extensions import db
 from consult.residents.models import Invitation
 from consult.residents.services import acknowledge_privacy
@@ -23,6 +24,7 @@ from consult.surveys import services
 from consult.surveys.charts import BarRow
 from consult.surveys.models import Survey
 from consult.surveys.models import SurveyAnswer
+from consult.surveys.rules import AnswerValues
 from consult.surveys.rules import Decision
 from consult.surveys.rules import QuestionKind
 from tests.conftest import PASSWORD
@@ -475,3 +477,145 @@ def test_forms_carry_a_csrf_token_and_posts_without_one_are_refused(client, ente
     assert saved.status_code == 302
     db.session.rollback()
     assert services.decisions_of(opened)["B01"].decision is Decision.IN_SCHEME
+
+
+# --- a paper survey over a home's answer
+
+
+def paper_url(compound, round_, dwelling) -> str:
+    return base(compound, round_) + f"/paper?dwelling={dwelling.id}"
+
+
+def shown_answer_id(html: str) -> str:
+    """The id of the answer the page shows, carried by the form."""
+    return re.search(r'id="replaces" name="replaces" type="hidden" value="(\d+)"', html).group(1)
+
+
+@pytest.fixture
+def gas_reported_online(client, enter, opened, needs_round):
+    """张伟 answered online for 101 and 102 and reported a gas leak with a note (the user test)."""
+    enter("张伟")
+    response = client.post(
+        f"/me/survey/{needs_round.id}",
+        data={"willingness": "yes", "needs": ["B01"], "hazards": ["S01"], "hazard_note": "3单元楼道有燃气味"},
+    )
+    assert response.status_code == 302
+    return opened
+
+
+def test_the_paper_page_shows_the_homes_online_answer_and_asks_to_confirm_replacing_it(
+    client, auth, worker, compound, needs_round, roster, gas_reported_online
+):
+    auth.login(worker)
+    speak(client, "en")
+    html = page(client.get(paper_url(compound, needs_round, roster["101"])))
+    assert "This home has already answered this survey" in html
+    assert "Online, by the resident, on " in html
+    assert "On paper, entered by a community worker" not in html
+    facts = re.search(r'<dl class="facts">.*?</dl>', html, flags=re.S).group(0)
+    assert "Agree" in facts
+    assert ROOF["en"] in facts  # B01, the need named
+    assert GAS["en"] in facts  # S01, the danger reported
+    assert "3单元楼道有燃气味" in facts
+    assert "stay on the list of dangers" in html
+    assert 'name="replace_confirmed" required type="checkbox" value="y">' in html  # not ticked
+    assert "newer than the answer above and should replace it" in html
+    online = services.current_answer(gas_reported_online, roster["101"].id)
+    assert shown_answer_id(html) == str(online.id)
+
+    # a home nobody has answered for: no warning, nothing to confirm
+    fresh = page(client.get(paper_url(compound, needs_round, roster["201"])))
+    assert "This home has already answered this survey" not in fresh
+    assert 'name="replace_confirmed"' not in fresh
+
+
+def test_a_paper_survey_over_an_answer_is_saved_only_with_the_confirmation(
+    client, auth, worker, compound, needs_round, roster, gas_reported_online
+):
+    auth.login(worker)
+    speak(client, "en")
+    url = paper_url(compound, needs_round, roster["101"])
+    shown = shown_answer_id(page(client.get(url)))
+    sheet = {"willingness": "no", "needs": ["I01"], "replaces": shown}
+    before = [(a.id, a.revision, a.superseded_at, a.on_paper) for a in answers()]
+
+    refused = client.post(url, data=sheet)
+    html = page(refused)
+    assert refused.status_code == 422
+    assert 'class="error-summary"' in html
+    assert 'id="replace_confirmed-error"' in html
+    assert "Tick the box to confirm that this paper survey replaces the answer above." in html
+    assert "This home has already answered this survey" in html  # the answer is still shown
+    assert [(a.id, a.revision, a.superseded_at, a.on_paper) for a in answers()] == before
+
+    saved = client.post(url, data={**sheet, "replace_confirmed": "y"})
+    assert saved.status_code == 302
+    current = {a.dwelling_id: a for a in services.current_answers(gas_reported_online)}
+    assert current[roster["101"].id].on_paper
+    assert current[roster["101"].id].hazards == []
+    assert current[roster["102"].id].hazards == ["S01"]  # the sheet was for 101 only
+
+    again = page(client.get(url))  # now the paper answer is the one a new sheet would replace
+    assert "On paper, entered by a community worker on " in again
+    assert shown_answer_id(again) == str(current[roster["101"].id].id)
+
+
+def test_a_paper_survey_does_not_replace_an_answer_given_after_the_page_was_shown(
+    client, auth, worker, compound, needs_round, roster, cards, gas_reported_online
+):
+    auth.login(worker)
+    speak(client, "en")
+    url = paper_url(compound, needs_round, roster["101"])
+    shown = shown_answer_id(page(client.get(url)))
+    newer = services.submit_answer(  # the resident answers again meanwhile
+        gas_reported_online,
+        db.session.get(Invitation, cards["张伟"].invitation.id),
+        AnswerValues("unsure", ("E01",), (), ""),
+        utcnow(),
+    )
+    db.session.commit()
+    newer_ids = {a.dwelling_id: a.id for a in newer}
+    before = [(a.id, a.superseded_at) for a in answers()]
+    response = client.post(
+        url, data={"willingness": "no", "needs": ["I01"], "replaces": shown, "replace_confirmed": "y"}
+    )
+    html = page(response)
+    assert response.status_code == 422
+    assert "changed while you were entering the sheet" in html
+    assert [(a.id, a.superseded_at) for a in answers()] == before
+    assert shown_answer_id(html) == str(newer_ids[roster["101"].id])  # the page now shows the newer one
+    assert 'name="replace_confirmed" required type="checkbox" value="y">' in html  # to tick again
+
+
+def test_the_results_still_list_a_danger_reported_online_after_a_paper_survey_without_it(
+    client, auth, worker, compound, needs_round, roster, gas_reported_online
+):
+    auth.login(worker)
+    speak(client, "en")
+    url = paper_url(compound, needs_round, roster["101"])
+    shown = shown_answer_id(page(client.get(url)))
+    client.post(
+        url, data={"willingness": "no", "needs": ["I01"], "replaces": shown, "replace_confirmed": "y"}
+    )
+    # 102 answers again too, without the danger: no household still counts an answer naming it
+    url_102 = paper_url(compound, needs_round, roster["102"])
+    shown_102 = shown_answer_id(page(client.get(url_102)))
+    client.post(url_102, data={"willingness": "no", "replaces": shown_102, "replace_confirmed": "y"})
+    assert all(a.hazards == [] for a in services.current_answers(gas_reported_online))
+
+    html = page(client.get(base(compound, needs_round) + "/results"))
+    dangers = re.search(r'<section aria-labelledby="dangers-heading">.*?</section>', html, flags=re.S).group(
+        0
+    )
+    assert "No danger was reported." not in dangers
+    assert f"{GAS['en']}: reported by 2 homes" in dangers
+    assert "(2 of them only in earlier answers, since replaced)" in dangers
+    words = html[html.index("Where the dangers are, in residents") :]
+    line = re.search(r"<li>.*?</li>", words, flags=re.S).group(0)
+    assert GAS["en"] in line
+    assert "3单元楼道有燃气味" in line
+    assert "reported in an earlier answer of this home, since replaced" in line
+    assert words.count("3单元楼道有燃气味") == 1  # 张伟 reported it once, for both homes
+    # the willingness and the needs read the answers that count: two paper surveys saying no
+    assert re.search(r'<th scope="row">Agree</th>\s*<td class="num">0</td>', html)
+    assert re.search(r'<th scope="row">Do not agree</th>\s*<td class="num">2</td>', html)
