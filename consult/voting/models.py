@@ -169,6 +169,10 @@ class SheetState(enum.StrEnum):
     CONFIRMED = "confirmed"  # two entries agree (or the supervisor chose): the ballot counts
 
 
+#: the sheets still waiting for their second entry or a decision (the states as stored)
+UNSETTLED_SHEET = f"state <> '{SheetState.CONFIRMED.value}'"
+
+
 class Resolution(enum.StrEnum):
     SECOND_ENTRY = "second_entry"
     THIRD_ENTRY = "third_entry"
@@ -177,9 +181,25 @@ class Resolution(enum.StrEnum):
 
 class PaperSheet(db.Model):
     """A signed paper ballot of one owner, with its photo. It counts only once two independent entries
-    agree (or a supervisor chose between entries that differ, with a reason)."""
+    agree (or a supervisor chose between entries that differ, with a reason).
+
+    An owner has at most one sheet in a round that is not yet settled (pending or in mismatch): a paper
+    brought in again is entered a second time on that sheet, never as a new one. The service checks it
+    under the owner's lock; the database holds it too (a partial unique index). Once settled, a sheet stays
+    confirmed, so an owner may have several confirmed sheets (papers signed again later); which one counts
+    is decided by the signing day (see ``counting``)."""
 
     __tablename__ = "paper_sheet"
+    __table_args__ = (
+        Index(
+            "uq_paper_sheet_unsettled",
+            "round_id",
+            "owner_id",
+            unique=True,
+            sqlite_where=text(UNSETTLED_SHEET),
+            postgresql_where=text(UNSETTLED_SHEET),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("owner.id"), index=True)

@@ -139,6 +139,21 @@ class PaperRefused(VotingError):
     """A paper entry or decision is not allowed (same worker twice, nothing to decide …)."""
 
 
+class PaperPending(PaperRefused):
+    """The owner already has a paper sheet in this round waiting for its second entry or a decision: a
+    paper brought in again is entered on that sheet, not started anew. ``sheet`` is that sheet."""
+
+    def __init__(self, sheet: PaperSheet) -> None:
+        super().__init__(
+            _l(
+                "This owner's paper ballot %(id)s still waits for its second entry or a decision:"
+                " enter it there instead of starting another.",
+                id=sheet.id,
+            )
+        )
+        self.sheet = sheet
+
+
 class ProxyRefused(VotingError):
     """The authority cannot be recorded (limit reached, the owner already has a proxy …)."""
 
@@ -1003,11 +1018,69 @@ def _paper_problems(round_: Round, owner: Owner, values: PaperValues) -> dict[st
     return problems
 
 
+def unsettled_sheet(round_: Round, owner_id: int) -> PaperSheet | None:
+    """The owner's sheet in this round still waiting for its second entry or a decision, if any."""
+    return db.session.scalars(
+        select(PaperSheet)
+        .where(
+            PaperSheet.round_id == round_.id,
+            PaperSheet.owner_id == owner_id,
+            PaperSheet.state != SheetState.CONFIRMED,
+        )
+        .order_by(PaperSheet.id)
+    ).first()
+
+
+@dataclass(frozen=True)
+class EarlierActs:
+    """What an owner already did in a round, for the worker about to enter a new paper ballot: the
+    confirmed paper ballot signed last (its sheet and signing day), the latest online ballot, and the
+    compound's precedence that decides between them and a new paper."""
+
+    precedence: Precedence
+    paper_sheet_id: int | None = None
+    paper_signed_on: date | None = None
+    online_at: datetime | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.paper_sheet_id is not None or self.online_at is not None
+
+
+def earlier_acts(round_: Round, owner_id: int) -> EarlierActs:
+    """The owner's confirmed paper ballots and online ballots in this round, as ``EarlierActs``."""
+    paper = db.session.execute(
+        select(PaperSheet.id, PaperEntry.signed_on)
+        .join(PaperEntry, PaperEntry.sheet_id == PaperSheet.id)
+        .where(
+            PaperSheet.round_id == round_.id,
+            PaperSheet.owner_id == owner_id,
+            PaperSheet.state == SheetState.CONFIRMED,
+            PaperEntry.chosen.is_(True),
+        )
+        .order_by(PaperEntry.signed_on.desc(), PaperSheet.id.desc())
+        .limit(1)
+    ).first()
+    online_at = db.session.scalar(
+        select(Ballot.cast_at)
+        .where(Ballot.round_id == round_.id, Ballot.owner_id == owner_id, Ballot.channel == Channel.ONLINE)
+        .order_by(Ballot.cast_at.desc())
+        .limit(1)
+    )
+    return EarlierActs(
+        settings_of(round_.compound_id).precedence,
+        paper.id if paper else None,
+        paper.signed_on if paper else None,
+        online_at,
+    )
+
+
 def enter_paper(
     round_: Round, owner: Owner, values: PaperValues, photo: bytes, worker: User, now: datetime
 ) -> PaperSheet:
     """The first entry of a signed paper ballot, with its photo. It counts once another worker's entry
-    matches."""
+    matches. Refused with ``PaperPending`` while the owner has a sheet in this round not yet settled:
+    the paper is then entered a second time on that sheet (by another worker)."""
     _ensure_takes_paper(round_)
     if owner.compound_id != round_.compound_id:
         raise NotEligible(_l("This owner is not of this compound."))
@@ -1016,6 +1089,12 @@ def enter_paper(
     problems = _paper_problems(round_, owner, values)
     if problems:
         raise InvalidBallot(problems)
+    # one unsettled sheet per owner and round: checked under the owner's lock (so two workers starting
+    # the same owner's ballot at once are taken one after the other), and held by the database too
+    _lock_owner(owner.id)
+    unsettled = unsettled_sheet(round_, owner.id)
+    if unsettled is not None:
+        raise PaperPending(unsettled)
     stored, digest = _store_photo(photo)
     sheet = PaperSheet(
         round_id=round_.id,

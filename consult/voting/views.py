@@ -638,14 +638,86 @@ def paper(compound_id: int, round_id: int) -> Any:
     )
 
 
+def _to_unsettled_sheet(compound: Compound, round_: Round, sheet: PaperSheet) -> Any:
+    """Send a worker who started a new paper ballot to the owner's sheet that is not settled yet: the
+    paper is entered a second time there (by a worker who did not enter it), not as a new sheet."""
+    if sheet.state is SheetState.MISMATCH:
+        flash(
+            _(
+                "This owner's paper ballot has entries that differ: settle it here (a third entry or a"
+                " supervisor's decision) before starting another."
+            ),
+            "info",
+        )
+    elif services.may_enter(sheet, current_user):
+        flash(_("This owner's paper ballot is waiting for its second entry: enter it here."), "info")
+    else:
+        flash(
+            _(
+                "This owner's paper ballot is waiting for its second entry, which another worker makes:"
+                " you made the first."
+            ),
+            "info",
+        )
+    return redirect(
+        url_for("voting.paper_sheet", compound_id=compound.id, round_id=round_.id, sheet_id=sheet.id)
+    )
+
+
+def _earlier_acts_notes(acts: services.EarlierActs) -> list[str]:
+    """What the worker is told before entering a new paper ballot for an owner who already voted."""
+    notes = []
+    if acts.paper_sheet_id is not None and acts.paper_signed_on is not None:
+        notes.append(
+            _(
+                "This owner already has a confirmed paper ballot (ballot %(id)s, signed on %(date)s). Enter"
+                " a new one only for a paper the owner signed again: it counts only if signed on %(date)s"
+                " or later.",
+                id=acts.paper_sheet_id,
+                date=acts.paper_signed_on.isoformat(),
+            )
+        )
+    if acts.online_at is not None:
+        day = acts.online_at.astimezone(services.local_zone()).date().isoformat()
+        if acts.precedence is Precedence.PAPER:
+            notes.append(
+                _(
+                    "This owner also voted online (last on %(date)s): under this compound's rule a"
+                    " confirmed paper ballot counts instead.",
+                    date=day,
+                )
+            )
+        elif acts.precedence is Precedence.ONLINE:
+            notes.append(
+                _(
+                    "This owner also voted online (last on %(date)s): under this compound's rule the"
+                    " online ballot counts, not a paper one.",
+                    date=day,
+                )
+            )
+        else:
+            notes.append(
+                _(
+                    "This owner also voted online (last on %(date)s): a paper ballot counts instead only if"
+                    " signed on %(date)s or later.",
+                    date=day,
+                )
+            )
+    return notes
+
+
 @bp.route("/compounds/<int:compound_id>/votes/<int:round_id>/paper/new", methods=["GET", "POST"])
 @role_required(*RUNNERS)
 def paper_new(compound_id: int, round_id: int) -> Any:
-    """The first entry of a paper ballot: the owner is chosen on the list page (``?owner=``)."""
+    """The first entry of a paper ballot: the owner is chosen on the list page (``?owner=``). While the
+    owner has a sheet not yet settled, the worker is sent to it instead."""
     compound, round_ = _staff_round(compound_id, round_id)
     owner = db.session.get(Owner, request.args.get("owner", type=int) or 0)
     if owner is None or owner.compound_id != compound.id:
         abort(404)
+    unsettled = services.unsettled_sheet(round_, owner.id)
+    if unsettled is not None:
+        return _to_unsettled_sheet(compound, round_, unsettled)
     questions = services.owner_questions(round_, owner.id)
     proxies = [p for p in services.live_proxies(round_) if p.owner_id == owner.id]
     form = paper_form(questions, proxies, locale(), photo=True)
@@ -662,6 +734,9 @@ def paper_new(compound_id: int, round_id: int) -> Any:
         except InvalidBallot as invalid:
             db.session.rollback()
             _apply_problems(form, invalid)
+        except services.PaperPending as pending:  # another worker started this owner's sheet meanwhile
+            db.session.rollback()
+            return _to_unsettled_sheet(compound, round_, pending.sheet)
         except VotingError as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -674,6 +749,7 @@ def paper_new(compound_id: int, round_id: int) -> Any:
             fields=list(zip(questions, question_fields(form, questions), strict=True)),
             owner_label=_owner_place(owner),
             sheet=None,
+            earlier=_earlier_acts_notes(services.earlier_acts(round_, owner.id)),
         ),
         422 if form.errors else 200,
     )
@@ -727,6 +803,7 @@ def paper_sheet(compound_id: int, round_id: int, sheet_id: int) -> Any:
             fields=list(zip(questions, question_fields(form, questions), strict=True)),
             owner_label=_owner_place(owner),
             sheet=sheet,
+            entered_already=sheet.state is not SheetState.CONFIRMED and not may_enter,
             comparison=comparison,
             choose=choose
             if services.is_supervisor(current_user) and sheet.state is SheetState.MISMATCH

@@ -21,12 +21,20 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from consult import create_app
+from consult.auth.models import Role
+from consult.auth.models import User
+from consult.auth.services import create_user as create_account
 from consult.compounds.models import Owner
+from consult.db import utcnow
 from consult.extensions import db
+from consult.rounds.models import Round
 from consult.voting import services
 from consult.voting.models import Ballot
 from consult.voting.models import BallotReceipt
+from consult.voting.models import PaperSheet
+from tests.conftest import PASSWORD
 from tests.conftest import empty_database
+from tests.voting.conftest import jpeg_with_exif
 from tests.voting.scenario import build_vote
 
 SUBMISSIONS = 100
@@ -162,3 +170,69 @@ def test_simultaneous_ballots_of_one_owner_leave_exactly_one_counting(served):
         assert [b.active for b in rows] == [False] * (SUBMISSIONS - 1) + [True]
         assert [b.supersedes_id for b in rows] == [None, *[b.id for b in rows[:-1]]]
         assert db.session.get(Owner, owner_id).compound_id == compound_id
+
+
+STARTERS = 6
+
+
+def test_workers_starting_one_owners_paper_ballot_at_once_make_one_sheet(served, tmp_path):
+    """Several workers start a "new" paper ballot for the same owner at the same instant (the paper
+    waiting for its second entry): one sheet is made, every other worker is told of it and nothing else
+    is written."""
+    app, _host = served
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    with app.app_context():
+        scenario = build_vote()
+        round_id = scenario.round.id
+        owner_id = scenario.cards["李娜"].person.owner.id
+        day = scenario.round.opens_at.astimezone(services.local_zone()).date()
+        choices = {
+            q.id: "yes" if q.kind.value == "yes_no" else "company"
+            for q in services.owner_questions(scenario.round, owner_id)
+        }
+        user_ids = [
+            create_account(
+                f"w{n}@example.test",
+                f"工作人员{n}",
+                PASSWORD,
+                Role.WORKER,
+                scenario.compound.street,
+            ).id
+            for n in range(STARTERS)
+        ]
+        db.session.commit()
+
+    outcomes: list[str] = []
+    start = threading.Barrier(STARTERS)
+
+    def begin(user_id: int) -> None:
+        with app.app_context():
+            round_ = db.session.get(Round, round_id)
+            owner = db.session.get(Owner, owner_id)
+            worker = db.session.get(User, user_id)
+            start.wait()
+            try:
+                services.enter_paper(
+                    round_, owner, services.PaperValues(day, choices), jpeg_with_exif(), worker, utcnow()
+                )
+                db.session.commit()
+                outcomes.append("made")
+            except services.PaperPending:
+                db.session.rollback()
+                outcomes.append("pending")
+            except Exception as error:
+                db.session.rollback()
+                outcomes.append(repr(error))
+
+    threads = [threading.Thread(target=begin, args=(u,)) for u in user_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    assert Counter(outcomes) == {"made": 1, "pending": STARTERS - 1}, outcomes
+    with app.app_context():
+        sheets = db.session.scalars(select(PaperSheet).where(PaperSheet.owner_id == owner_id)).all()
+        assert len(sheets) == 1
+        assert len(sheets[0].entries) == 1
+        assert len(list((tmp_path / "uploads").iterdir())) == 1

@@ -40,6 +40,7 @@ from consult.voting.counting import custom_rule
 from consult.voting.models import AppendOnly
 from consult.voting.models import Ballot
 from consult.voting.models import BallotReceipt
+from consult.voting.models import PaperSheet
 from consult.voting.models import Resolution
 from consult.voting.models import SheetState
 from consult.voting.receipts import receipt_statuses
@@ -586,6 +587,141 @@ def test_with_paper_precedence_a_later_online_ballot_does_not_count(
     assert {b.channel for b in services.my_choices(vote, li.id).values()} == {Channel.PAPER}
     with pytest.raises(services.VotingError):  # the rules do not change while a vote is open
         services.save_settings(compound, Precedence.ONLINE, None, "user:1", during(vote))
+
+
+def test_a_paper_waiting_for_its_second_entry_is_not_started_again(vote, standard, owners, workers, uploads):
+    """The user test's path: worker a enters 1-1-201's paper; another worker, meaning to enter it a
+    second time, starts a "new" ballot for the same owner. Nothing is created: the pending sheet is named,
+    and the second entry made there confirms it."""
+    open_round(vote)
+    li = owners["李娜"]
+    first = services.enter_paper(
+        vote, li, paper(vote, li.id, local_day(vote)), jpeg_with_exif(), workers["a"], during(vote)
+    )
+    db.session.commit()
+    photos = sorted(p.name for p in uploads.iterdir())
+    for worker in (workers["b"], workers["a"]):  # another worker, or the same one
+        with pytest.raises(services.PaperPending) as pending:
+            services.enter_paper(
+                vote,
+                li,
+                paper(vote, li.id, local_day(vote), "no"),
+                jpeg_with_exif("red"),
+                worker,
+                during(vote),
+            )
+        db.session.rollback()
+        assert pending.value.sheet.id == first.id
+    assert [s.id for s in services.sheets_of(vote)] == [first.id]
+    assert sorted(p.name for p in uploads.iterdir()) == photos  # no photo kept for a refused sheet
+    assert services.unsettled_sheet(vote, li.id).id == first.id
+    assert services.unsettled_sheet(vote, owners["陈秀英"].id) is None
+
+    services.add_entry(first, paper(vote, li.id, local_day(vote)), workers["b"], during(vote, 3))
+    db.session.commit()
+    assert first.state is SheetState.CONFIRMED
+    assert {b.sheet_id for b in services.my_choices(vote, li.id).values()} == {first.id}
+    assert services.unsettled_sheet(vote, li.id) is None
+    # settled: a paper the owner signed again later is a new sheet
+    again = services.enter_paper(
+        vote,
+        li,
+        paper(vote, li.id, local_day(vote, 30), "no"),
+        jpeg_with_exif(),
+        workers["c"],
+        during(vote, 30),
+    )
+    db.session.commit()
+    assert again.id != first.id
+    assert again.state is SheetState.PENDING
+
+
+def test_a_sheet_in_mismatch_is_settled_before_another_is_started(vote, standard, owners, workers):
+    open_round(vote)
+    li = owners["李娜"]
+    sheet = services.enter_paper(
+        vote, li, paper(vote, li.id, local_day(vote)), jpeg_with_exif(), workers["a"], during(vote)
+    )
+    services.add_entry(sheet, paper(vote, li.id, local_day(vote), "no"), workers["b"], during(vote))
+    db.session.commit()
+    assert sheet.state is SheetState.MISMATCH
+    with pytest.raises(services.PaperPending) as pending:
+        services.enter_paper(
+            vote, li, paper(vote, li.id, local_day(vote)), jpeg_with_exif(), workers["c"], during(vote)
+        )
+    db.session.rollback()
+    assert pending.value.sheet.id == sheet.id
+    assert len(services.sheets_of(vote)) == 1
+
+
+def test_the_database_keeps_one_unsettled_sheet_per_owner_and_round(vote, standard, owners, workers):
+    """Whatever the caller: a second sheet not yet confirmed for the same owner and round is refused by
+    the database itself; confirmed sheets may be several, and other owners are not affected."""
+    open_round(vote)
+    li, chen = owners["李娜"], owners["陈秀英"]
+
+    def sheet_row(owner, state):
+        return PaperSheet(
+            round_id=vote.id,
+            owner_id=owner.id,
+            state=state,
+            photo="x.jpg",
+            photo_sha256="0" * 64,
+            created_by_id=workers["a"].id,
+            created_at=during(vote),
+        )
+
+    db.session.add_all([sheet_row(li, SheetState.CONFIRMED), sheet_row(li, SheetState.CONFIRMED)])
+    db.session.add_all([sheet_row(li, SheetState.PENDING), sheet_row(chen, SheetState.PENDING)])
+    db.session.commit()
+    for state in (SheetState.PENDING, SheetState.MISMATCH):
+        db.session.add(sheet_row(li, state))
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+    assert len(services.sheets_of(vote)) == 4
+
+
+def test_two_confirmed_papers_count_by_their_signing_day_not_by_when_confirmed(
+    vote, standard, owners, workers, cards
+):
+    """An owner signed two papers: the one signed later counts, whichever was confirmed last."""
+    open_round(vote)
+    li = owners["李娜"]
+    later_day, earlier_day = local_day(vote, 50), local_day(vote)
+    assert later_day > earlier_day
+    signed_later = services.enter_paper(
+        vote, li, paper(vote, li.id, later_day, "no"), jpeg_with_exif(), workers["a"], during(vote, 50)
+    )
+    services.add_entry(signed_later, paper(vote, li.id, later_day, "no"), workers["b"], during(vote, 51))
+    db.session.commit()
+    # the paper signed earlier reaches the office late: entered and confirmed after the other one
+    signed_earlier = services.enter_paper(
+        vote, li, paper(vote, li.id, earlier_day, "yes"), jpeg_with_exif(), workers["a"], during(vote, 60)
+    )
+    services.add_entry(signed_earlier, paper(vote, li.id, earlier_day, "yes"), workers["b"], during(vote, 61))
+    db.session.commit()
+    assert signed_earlier.state is SheetState.CONFIRMED
+    assert signed_earlier.resolved_at > signed_later.resolved_at
+    counted = services.my_choices(vote, li.id)
+    assert {b.sheet_id for b in counted.values()} == {signed_later.id}
+    assert {b.choice for b in counted.values()} <= {"no", "self_management"}
+    plan = next(r for r in services.count_round(vote) if r.question.topic is Topic.PLAN)
+    assert plan.counts["no"] == 1
+    assert plan.counts["yes"] == 0
+    # both are kept; the one signed earlier only does not count
+    kept = {b.sheet_id for b in services.ballot_history(vote, li.id)}
+    assert kept == {signed_later.id, signed_earlier.id}
+    # what the next worker is told: the confirmed paper signed last, not the one confirmed last
+    acts = services.earlier_acts(vote, li.id)
+    assert (acts.paper_sheet_id, acts.paper_signed_on, acts.online_at) == (signed_later.id, later_day, None)
+    assert acts.precedence is Precedence.LATER_SIGNED
+    # an online ballot is part of it too
+    online_at = during(vote, 70)
+    services.cast_online(vote, invitation(cards, "李娜"), yes_to_all(vote, li.id), online_at)
+    db.session.commit()
+    assert services.earlier_acts(vote, li.id).online_at == online_at
+    assert services.earlier_acts(vote, owners["陈秀英"].id) == services.EarlierActs(Precedence.LATER_SIGNED)
 
 
 def test_publishing_waits_for_paper_entries(vote, standard, owners, workers):

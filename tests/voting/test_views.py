@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from consult.extensions import db
+from consult.residents.models import Invitation
 from consult.voting import services
 from consult.voting.models import Ballot
 from consult.voting.models import BallotReceipt
@@ -293,6 +294,157 @@ def test_paper_ballot_by_two_workers_through_the_pages(client, auth, opened, own
     db.session.rollback()
     assert db.session.get(PaperSheet, sheet.id).state is SheetState.CONFIRMED
     assert services.my_choices(opened, li.id)
+
+
+def test_starting_a_new_paper_ballot_for_an_owner_whose_paper_waits_leads_to_that_sheet(
+    client, auth, opened, owners, workers
+):
+    """The user test: worker a enters 1-1-201's paper; worker b, to enter it a second time, takes "Enter a
+    signed paper ballot", picks the same owner and continues. No second sheet: b is sent to the pending
+    one, and b's entry there confirms it."""
+    li = owners["李娜"]
+    base = f"/compounds/{opened.compound_id}/votes/{opened.id}/paper"
+    day = (opened.opens_at + timedelta(hours=2)).astimezone(services.local_zone()).date().isoformat()
+    data = {"signed_on": day, "proxy": "", **ballot_data(opened, li.id)}
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    auth.login(workers["a"])
+    new = client.post(
+        f"{base}/new?owner={li.id}",
+        data={**data, "photo": (io.BytesIO(jpeg_with_exif()), "ballot.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert new.status_code == 302
+    db.session.rollback()
+    sheet = db.session.scalars(select(PaperSheet)).one()
+    sheet_url = f"{base}/{sheet.id}"
+    # the first worker going the same way is sent there too, and told that another worker enters it
+    again = client.get(f"{base}/new?owner={li.id}", follow_redirects=True)
+    assert again.request.path == sheet_url
+    page = again.get_data(as_text=True)
+    assert "you made the first" in page
+    assert "You entered this ballot already: another worker makes the next entry." in page
+    assert "Save the entry" not in page
+    auth.logout()
+
+    auth.login(workers["b"])
+    start = client.get(f"{base}/new?owner={li.id}")
+    assert start.status_code == 302
+    assert start.headers["Location"].endswith(sheet_url)
+    page = client.get(sheet_url).get_data(as_text=True)
+    assert "This owner&#39;s paper ballot is waiting for its second entry: enter it here." in page
+    assert "Your independent entry" in page
+    # a form already filled in on the new-ballot page (the sheet was started meanwhile) creates nothing
+    other = {"signed_on": day, "proxy": "", **ballot_data(opened, li.id, "no")}
+    posted = client.post(
+        f"{base}/new?owner={li.id}",
+        data={**other, "photo": (io.BytesIO(jpeg_with_exif("red")), "ballot.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert posted.status_code == 302
+    assert posted.headers["Location"].endswith(sheet_url)
+    db.session.rollback()
+    assert [s.id for s in db.session.scalars(select(PaperSheet))] == [sheet.id]
+    client.get(sheet_url)  # (the message is shown once)
+
+    confirmed = client.post(sheet_url, data=data, follow_redirects=True)
+    assert "The entries match: the paper ballot counts." in confirmed.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(PaperSheet, sheet.id).state is SheetState.CONFIRMED
+    assert {b.sheet_id for b in services.my_choices(opened, li.id).values()} == {sheet.id}
+    assert db.session.scalars(select(PaperSheet)).all() == [db.session.get(PaperSheet, sheet.id)]
+
+
+def test_a_sheet_in_mismatch_is_where_a_new_paper_ballot_of_its_owner_leads(
+    client, auth, opened, owners, workers
+):
+    li = owners["李娜"]
+    day = (opened.opens_at + timedelta(hours=2)).astimezone(services.local_zone()).date()
+    values = services.PaperValues(day, {int(k[1:]): v for k, v in ballot_data(opened, li.id).items()})
+    other = services.PaperValues(day, {int(k[1:]): v for k, v in ballot_data(opened, li.id, "no").items()})
+    sheet = services.enter_paper(opened, li, values, jpeg_with_exif(), workers["a"], opened.opens_at)
+    services.add_entry(sheet, other, workers["b"], opened.opens_at)
+    db.session.commit()
+    base = f"/compounds/{opened.compound_id}/votes/{opened.id}/paper"
+    auth.login(workers["c"])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get(f"{base}/new?owner={li.id}", follow_redirects=True)
+    assert page.request.path == f"{base}/{sheet.id}"
+    text = page.get_data(as_text=True)
+    assert "entries that differ: settle it here" in text
+    assert "The entries side by side" in text
+
+
+def test_the_new_paper_ballot_page_tells_of_the_owners_confirmed_paper_and_online_ballots(
+    client, auth, opened, owners, workers, cards
+):
+    li, chen = owners["李娜"], owners["陈秀英"]
+    base = f"/compounds/{opened.compound_id}/votes/{opened.id}/paper"
+    day = (opened.opens_at + timedelta(hours=2)).astimezone(services.local_zone()).date()
+    auth.login(workers["c"])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    fresh = client.get(f"{base}/new?owner={li.id}").get_data(as_text=True)
+    assert "already has a confirmed paper ballot" not in fresh
+    assert "voted online" not in fresh
+
+    values = services.PaperValues(day, {int(k[1:]): v for k, v in ballot_data(opened, li.id).items()})
+    sheet = services.enter_paper(opened, li, values, jpeg_with_exif(), workers["a"], opened.opens_at)
+    services.add_entry(sheet, values, workers["b"], opened.opens_at)
+    db.session.commit()
+    page = client.get(f"{base}/new?owner={li.id}")
+    assert page.status_code == 200  # a paper signed again later may still be entered
+    text = page.get_data(as_text=True)
+    assert (
+        f"This owner already has a confirmed paper ballot (ballot {sheet.id}, signed on {day.isoformat()})."
+        in text
+    )
+    assert f"it counts only if signed on {day.isoformat()} or later." in text
+    assert "voted online" not in text
+    assert "already has a confirmed paper ballot" not in client.get(f"{base}/new?owner={chen.id}").get_data(
+        as_text=True
+    )
+
+    online_at = opened.opens_at + timedelta(hours=30)
+    invitation = db.session.get(Invitation, cards["陈秀英"].invitation.id)
+    services.cast_online(
+        opened, invitation, {int(k[1:]): v for k, v in ballot_data(opened, chen.id).items()}, online_at
+    )
+    db.session.commit()
+    online_day = online_at.astimezone(services.local_zone()).date().isoformat()
+    text = client.get(f"{base}/new?owner={chen.id}").get_data(as_text=True)
+    assert (
+        f"This owner also voted online (last on {online_day}): a paper ballot counts instead only if signed"
+        f" on {online_day} or later." in text
+    )
+    assert "already has a confirmed paper ballot" not in text
+
+
+@pytest.mark.parametrize(
+    ("precedence", "said"),
+    [
+        ("paper", "under this compound's rule a confirmed paper ballot counts instead."),
+        ("online", "under this compound's rule the online ballot counts, not a paper one."),
+    ],
+)
+def test_the_notice_of_an_online_ballot_follows_the_compounds_precedence(
+    client, auth, vote, owners, workers, cards, compound, precedence, said
+):
+    services.save_settings(compound, services.Precedence(precedence), None, "user:1", vote.opens_at)
+    services.add_standard_questions(vote, "test", vote.opens_at)
+    db.session.commit()
+    open_round(vote)
+    chen = owners["陈秀英"]
+    invitation = db.session.get(Invitation, cards["陈秀英"].invitation.id)
+    services.cast_online(
+        vote, invitation, {int(k[1:]): v for k, v in ballot_data(vote, chen.id).items()}, vote.opens_at
+    )
+    db.session.commit()
+    auth.login(workers["a"])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    text = client.get(f"/compounds/{vote.compound_id}/votes/{vote.id}/paper/new?owner={chen.id}").get_data(
+        as_text=True
+    )
+    day = vote.opens_at.astimezone(services.local_zone()).date().isoformat()
+    assert f"This owner also voted online (last on {day}): {said}".replace("'", "&#39;") in text
 
 
 def test_without_a_photo_no_paper_ballot(client, auth, opened, owners, workers):
