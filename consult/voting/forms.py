@@ -165,7 +165,7 @@ def paper_form(
 
     if photo:
         PaperForm.photo = FileField(  # type: ignore[attr-defined]
-            _l("Photo of the signed ballot"),
+            _l("Photo of the signed ballot (required)"),
             validators=[FileRequired(_l("A photo of the ballot is required."))],
         )
     _question_fields(PaperForm, questions, locale)

@@ -34,6 +34,7 @@ from consult.compounds.models import Building
 from consult.compounds.models import Compound
 from consult.compounds.models import Dwelling
 from consult.compounds.models import Owner
+from consult.compounds.models import OwnerKind
 from consult.compounds.models import StairUnit
 from consult.compounds.services import get_compound_for
 from consult.db import utcnow
@@ -342,9 +343,10 @@ def _places(compound: Compound) -> list[tuple[str, str]]:
 
 
 def _owner_choices(compound: Compound) -> list[tuple[str, str]]:
-    """Owners by the first of their dwellings: "3栋2单元501室 · 陈*" (masked even for staff lists)."""
+    """Owners by the first of their dwellings: "3栋2单元501室 · 陈*" (a person's name masked even for
+    staff lists; the developer holding unsold units is named as such)."""
     rows = db.session.execute(
-        select(Owner.id, Owner.name, Building.label, StairUnit.label, Dwelling.room)
+        select(Owner.id, Owner.name, Owner.kind, Building.label, StairUnit.label, Dwelling.room)
         .join(Dwelling, Dwelling.owner_id == Owner.id)
         .join(StairUnit, Dwelling.unit_id == StairUnit.id)
         .join(Building, StairUnit.building_id == Building.id)
@@ -352,9 +354,10 @@ def _owner_choices(compound: Compound) -> list[tuple[str, str]]:
         .order_by(Building.sort_key, StairUnit.sort_key, Dwelling.sort_key)
     ).all()
     seen: dict[int, str] = {}
-    for owner_id, name, building, unit, room in rows:
+    for owner_id, name, kind, building, unit, room in rows:
         if owner_id not in seen:
-            seen[owner_id] = f"{place_label(building, unit, room, locale())} · {mask_name(name)}"
+            who = _("The developer (unsold units)") if kind is OwnerKind.DEVELOPER else mask_name(name)
+            seen[owner_id] = f"{place_label(building, unit, room, locale())} · {who}"
     return [(str(i), label) for i, label in seen.items()]
 
 

@@ -7,7 +7,7 @@ stops and names them; settle them (enter them again, or decide between entries),
 
 Revision ID: b2e6d4a8c1f3
 Revises: a4c8e2f6b1d3
-Create Date: 2026-12-02 10:00:00.000000
+Create Date: 2026-11-28 02:20:00.000000
 
 """
 import sqlalchemy as sa

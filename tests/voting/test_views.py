@@ -559,3 +559,13 @@ def test_a_plan_question_with_bars_below_the_laws_is_flagged(client, auth, vote,
         "This rule is below the Civil Code&#39;s (art. 278) for this decision: Participation by area; "
         "Participation by owners; Approval by area; Approval by owners." in page
     )
+
+
+def test_the_owner_picker_names_the_developer_and_masks_people(client, auth, opened, owners, workers):
+    auth.login(workers["a"])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get(f"/compounds/{opened.compound_id}/votes/{opened.id}/paper").get_data(as_text=True)
+    assert "The developer (unsold units)" in page
+    assert "张*" in page
+    assert "开*" not in page
+    assert "张伟" not in page
