@@ -142,14 +142,11 @@ def _index() -> Any:
     from flask import url_for
     from flask_login import current_user
 
+    from consult.auth.views import staff_home
     from consult.residents.access import current_invitation
 
     if current_user.is_authenticated:
-        if current_user.role.value == "expert":  # an expert's home is the list of their panels
-            return redirect(url_for("experts.index"))
-        if current_user.role.value == "reviewer":  # a reviewer's, the district's progress
-            return redirect(url_for("district.dashboard"))
-        return redirect(url_for("compounds.dashboard"))
+        return redirect(staff_home(current_user))
     if current_invitation() is not None:  # a resident who came in with their card
         return redirect(url_for("residents.home"))
     return redirect(url_for("auth.login"))

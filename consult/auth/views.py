@@ -133,6 +133,16 @@ def first_steps() -> Any:
     return redirect(url_for(step))
 
 
+def staff_home(user: User) -> str:
+    """Where a staff member starts: an expert at their panels, a district reviewer at the district's
+    progress, everyone else at their compounds."""
+    if user.role is Role.EXPERT:
+        return url_for("experts.index")
+    if user.role is Role.REVIEWER:
+        return url_for("district.dashboard")
+    return url_for("compounds.dashboard")
+
+
 def login_limit() -> str:
     return current_app.config["LOGIN_LIMIT"]
 
@@ -141,7 +151,7 @@ def login_limit() -> str:
 @limiter.limit(login_limit, methods=["POST"], deduct_when=lambda response: bool(g.get("login_failed")))
 def login() -> Any:
     if current_user.is_authenticated:
-        return redirect(url_for("compounds.dashboard"))
+        return redirect(staff_home(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.email.data or "", form.password.data or "")
@@ -161,7 +171,7 @@ def login() -> Any:
                 )
             )
         else:
-            target = local_target(request.args.get("next"), url_for("compounds.dashboard"))
+            target = local_target(request.args.get("next"), staff_home(user))
             if user.two_step_on:  # the password was right: now the app's code
                 fresh_session()
                 session[PENDING] = {"user": user.id, "since": int(time.time()), "next": target}
@@ -203,7 +213,7 @@ def _pending_user() -> tuple[User, str] | None:
     user = db.session.get(User, pending.get("user")) if isinstance(pending.get("user"), int) else None
     if user is None or not user.active or not user.two_step_on:
         return None
-    return user, str(pending.get("next") or url_for("compounds.dashboard"))
+    return user, str(pending.get("next") or staff_home(user))
 
 
 @bp.route("/code", methods=["GET", "POST"])
@@ -371,7 +381,7 @@ def password() -> Any:
             _new_staff_session(current_user._get_current_object())  # goes on with the new token
             db.session.commit()
             flash(_("Your password is changed. Other sessions of your account have ended."), "success")
-            return redirect(url_for("compounds.dashboard"))
+            return redirect(staff_home(current_user))
     return render_template("auth/password.html", form=form)
 
 

@@ -218,7 +218,7 @@ def test_query_count_does_not_grow_with_the_compounds(
 
 
 def test_a_reviewer_starts_at_the_district_and_every_page_leads_there(client, auth, reviewer):
-    auth.login(reviewer)
+    assert auth.login(reviewer).headers["Location"].endswith("/district/")  # signed in, there
     assert client.get("/").headers["Location"].endswith("/district/")
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     nav = page(client.get("/compounds/"))

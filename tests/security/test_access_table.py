@@ -22,10 +22,12 @@ from werkzeug.test import TestResponse
 
 from consult import create_app
 from consult.auth import services as auth_services
+from consult.auth.models import Role
 from consult.extensions import db
 from tests.conftest import app_config
 from tests.conftest import empty_database
 from tests.security.access_world import PASSWORD
+from tests.security.access_world import STAFF as STAFF_ACCOUNTS
 from tests.security.access_world import World
 from tests.security.access_world import build_world
 
@@ -391,12 +393,21 @@ def url_for_rule(app: Flask, rule: Rule, world: World) -> tuple[str, list[str]]:
     return (f"{url}?{urlencode(query)}" if query else url), absent
 
 
+#: where each staff role lands once signed in
+STAFF_HOME = {
+    Role.WORKER: "/compounds/",
+    Role.ADMIN: "/compounds/",
+    Role.REVIEWER: "/district/",
+    Role.EXPERT: "/experts",
+}
+
+
 def sign_in(app: Flask, world: World, principal: str) -> FlaskClient:
     client = app.test_client()
     if principal in world.emails:
         response = client.post("/auth/login", data={"email": world.emails[principal], "password": PASSWORD})
         assert response.status_code == 302, f"{principal} could not sign in"
-        assert urlsplit(response.headers["Location"]).path == "/compounds/"
+        assert urlsplit(response.headers["Location"]).path == STAFF_HOME[STAFF_ACCOUNTS[principal][1]]
     elif principal in world.tokens:
         response = client.get(f"/r/{world.tokens[principal]}")
         assert response.status_code == 302, f"{principal} could not come in by card"
