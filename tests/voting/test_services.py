@@ -498,15 +498,21 @@ def test_a_paper_ballot_counts_after_a_second_matching_entry_by_another_worker(
     assert services.answer_blocker(vote) is None
 
 
-def test_entries_that_differ_are_settled_by_a_third_entry(vote, standard, owners, workers):
+def mismatched_sheet(vote, li, workers):
+    """The vote opened, and 李娜's signed paper entered by worker a and again by b with other choices."""
     open_round(vote)
-    li = owners["李娜"]
     sheet = services.enter_paper(
         vote, li, paper(vote, li.id, local_day(vote)), jpeg_with_exif(), workers["a"], during(vote)
     )
     services.add_entry(sheet, paper(vote, li.id, local_day(vote), "no"), workers["b"], during(vote))
     db.session.commit()
     assert sheet.state is SheetState.MISMATCH
+    return sheet
+
+
+def test_entries_that_differ_are_settled_by_a_third_entry(vote, standard, owners, workers):
+    li = owners["李娜"]
+    sheet = mismatched_sheet(vote, li, workers)
     assert services.my_choices(vote, li.id) == {}
     with force_locale("en"):
         assert "differ" in str(services.answer_blocker(vote))
@@ -637,14 +643,8 @@ def test_a_paper_waiting_for_its_second_entry_is_not_started_again(vote, standar
 
 
 def test_a_sheet_in_mismatch_is_settled_before_another_is_started(vote, standard, owners, workers):
-    open_round(vote)
     li = owners["李娜"]
-    sheet = services.enter_paper(
-        vote, li, paper(vote, li.id, local_day(vote)), jpeg_with_exif(), workers["a"], during(vote)
-    )
-    services.add_entry(sheet, paper(vote, li.id, local_day(vote), "no"), workers["b"], during(vote))
-    db.session.commit()
-    assert sheet.state is SheetState.MISMATCH
+    sheet = mismatched_sheet(vote, li, workers)
     with pytest.raises(services.PaperPending) as pending:
         services.enter_paper(
             vote, li, paper(vote, li.id, local_day(vote)), jpeg_with_exif(), workers["c"], during(vote)

@@ -354,16 +354,22 @@ def test_starting_a_new_paper_ballot_for_an_owner_whose_paper_waits_leads_to_tha
     assert db.session.scalars(select(PaperSheet)).all() == [db.session.get(PaperSheet, sheet.id)]
 
 
-def test_a_sheet_in_mismatch_is_where_a_new_paper_ballot_of_its_owner_leads(
-    client, auth, opened, owners, workers
-):
-    li = owners["李娜"]
+def mismatched_sheet(opened, li, workers):
+    """李娜's signed paper, entered by worker a and again by worker b with other choices."""
     day = (opened.opens_at + timedelta(hours=2)).astimezone(services.local_zone()).date()
     values = services.PaperValues(day, {int(k[1:]): v for k, v in ballot_data(opened, li.id).items()})
     other = services.PaperValues(day, {int(k[1:]): v for k, v in ballot_data(opened, li.id, "no").items()})
     sheet = services.enter_paper(opened, li, values, jpeg_with_exif(), workers["a"], opened.opens_at)
     services.add_entry(sheet, other, workers["b"], opened.opens_at)
     db.session.commit()
+    return sheet
+
+
+def test_a_sheet_in_mismatch_is_where_a_new_paper_ballot_of_its_owner_leads(
+    client, auth, opened, owners, workers
+):
+    li = owners["李娜"]
+    sheet = mismatched_sheet(opened, li, workers)
     base = f"/compounds/{opened.compound_id}/votes/{opened.id}/paper"
     auth.login(workers["c"])
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
@@ -506,12 +512,7 @@ def test_settings_and_proxies_pages(client, auth, vote, owners, workers):
 
 def test_a_supervisor_settles_a_mismatch_through_the_page(client, auth, opened, owners, workers):
     li = owners["李娜"]
-    day = (opened.opens_at + timedelta(hours=2)).astimezone(services.local_zone()).date()
-    values = services.PaperValues(day, {int(k[1:]): v for k, v in ballot_data(opened, li.id).items()})
-    other = services.PaperValues(day, {int(k[1:]): v for k, v in ballot_data(opened, li.id, "no").items()})
-    sheet = services.enter_paper(opened, li, values, jpeg_with_exif(), workers["a"], opened.opens_at)
-    services.add_entry(sheet, other, workers["b"], opened.opens_at)
-    db.session.commit()
+    sheet = mismatched_sheet(opened, li, workers)
     base = f"/compounds/{opened.compound_id}/votes/{opened.id}/paper/{sheet.id}"
     auth.login(workers["c"])
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
