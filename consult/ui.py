@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask import Flask
 from flask_babel import format_date
+from flask_babel import format_datetime
 from flask_babel import format_time
 from flask_babel import to_user_timezone
 
@@ -51,7 +52,21 @@ def closes(value: datetime) -> str:
     return f"{format_date(local, 'long')} {format_time(local, 'HH:mm')}"
 
 
+def when(value: datetime) -> str:
+    """A moment on staff pages and receipts, the same in every language and on every page: its local
+    day and minute, "2026-11-28 09:30"."""
+    return format_datetime(value, "yyyy-MM-dd HH:mm")
+
+
+def day(value: datetime) -> str:
+    """A moment's local day, "2026-11-28" (a moment in UTC just before midnight is already the next
+    day in Chengdu)."""
+    return format_date(value, "yyyy-MM-dd")
+
+
 def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["day"] = day
     app.jinja_env.filters["closes"] = closes
     app.jinja_env.filters["last_minute"] = last_minute
     app.jinja_env.filters["area"] = area

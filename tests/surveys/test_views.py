@@ -111,6 +111,10 @@ def test_a_worker_adds_and_removes_questions_while_draft(client, auth, worker, c
     html = page(client.get(url))
     assert "Which facilities do you use?" in html
     assert "Pavilion" in html
+    assert "(Multiple choice, required)" in html
+    speak(client, "zh")
+    assert "（多选题，必答）" in page(client.get(url))  # full-width brackets and comma in Chinese
+    speak(client, "en")
     assert client.post(f"{url}/questions/{question.id}/delete").status_code == 302
     db.session.rollback()
     assert survey.questions == []
