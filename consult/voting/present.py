@@ -24,6 +24,7 @@ from consult.voting.rules import BarResult
 from consult.voting.rules import ConsentRule
 from consult.voting.rules import Tally
 from consult.voting.rules import Threshold
+from consult.voting.rules import answers_public
 from consult.voting.services import QuestionResult
 
 
@@ -76,6 +77,8 @@ class QuestionView:
     answers: list[ChartRow]
     channels: str
     extra: dict[str, Any] = field(default_factory=dict)
+    #: a public result of too few voters: its outcome and turnout only, not how they answered
+    withheld: bool = False
 
 
 def threshold_words(threshold: Threshold) -> str:
@@ -190,12 +193,39 @@ def section(title: str, result: Tally, approving_label: str) -> Section:
     return Section(title, figures, bars, result.passed, reasons)
 
 
-def question_view(result: QuestionResult, locale: str) -> QuestionView:
+def turnout_section(result: Tally, passed: bool) -> Section:
+    """Who took part, and nothing of how: the participation bars and figures of a question."""
+    bars = [bar_view(b) for b in result.bars if b.name.startswith("participation")]
+    figures = [
+        (_("Owners in scope"), str(result.owners)),
+        (_("Their floor area"), _("%(area)s m²", area=area_text(result.area))),
+        (_("Owners who voted"), str(result.voters)),
+        (_("Floor area of those who voted"), _("%(area)s m²", area=area_text(result.voters_area))),
+    ]
+    reasons = [_reason(b) for b in bars if not b.met]
+    if result.voters == 0:
+        reasons.insert(0, _("Nobody voted."))
+    return Section(_("Participation"), figures, bars, passed, reasons)
+
+
+def question_view(result: QuestionResult, locale: str, *, public: bool = False) -> QuestionView:
+    """A question's result; on a public page (``public``), where too few owners voted to keep each
+    vote secret, its outcome and turnout only (``rules.answers_public``)."""
     question, outcome = result.question, result.outcome
+    voters = sum(result.counts.values())
+    withheld = public and not answers_public(voters)
     if question.kind is QuestionKind.YES_NO:
-        tally = outcome.tallies["yes"]
-        sections = [section(_("The count"), tally, _("Owners approving"))]
         verdict = _("Passed.") if outcome.passed else _("Not passed.")
+    else:
+        verdict = (
+            _("Decided: %(option)s.", option=answer_label(question, outcome.carried, locale))
+            if outcome.carried
+            else _("Not decided: no single option met the bars.")
+        )
+    if withheld:
+        sections = [turnout_section(next(iter(outcome.tallies.values())), outcome.passed)]
+    elif question.kind is QuestionKind.YES_NO:
+        sections = [section(_("The count"), outcome.tallies["yes"], _("Owners approving"))]
     else:
         sections = [
             section(
@@ -205,20 +235,18 @@ def question_view(result: QuestionResult, locale: str) -> QuestionView:
             )
             for key, tally in outcome.tallies.items()
         ]
-        verdict = (
-            _("Decided: %(option)s.", option=answer_label(question, outcome.carried, locale))
-            if outcome.carried
-            else _("Not decided: no single option met the bars.")
-        )
-    voters = sum(result.counts.values())
-    answers = [
-        ChartRow(
-            answer_label(question, key, locale),
-            f"{n} · {percent(Fraction(n, voters), 1)}" if voters else "0",
-            permille(Fraction(n, voters)) if voters else 0,
-        )
-        for key, n in result.counts.items()
-    ]
+    answers = (
+        []
+        if withheld
+        else [
+            ChartRow(
+                answer_label(question, key, locale),
+                f"{n} · {percent(Fraction(n, voters), 1)}" if voters else "0",
+                permille(Fraction(n, voters)) if voters else 0,
+            )
+            for key, n in result.counts.items()
+        ]
+    )
     channels = _(
         "%(online)s online, %(paper)s on paper",
         online=result.channels.get(Channel.ONLINE, 0),
@@ -234,4 +262,5 @@ def question_view(result: QuestionResult, locale: str) -> QuestionView:
         sections=sections,
         answers=answers,
         channels=channels,
+        withheld=withheld,
     )

@@ -179,3 +179,14 @@ def laxer_bars(rule: ConsentRule, minimum: ConsentRule) -> list[str]:
         ):
             laxer.append(name)
     return laxer
+
+
+#: the fewest voters on a question whose answers the public result shows: with one or two, the count or
+#: the floor area of each answer tells how a known neighbour voted (a lift in a unit of two owners)
+MIN_PUBLIC_VOTERS = 3
+
+
+def answers_public(voters: int) -> bool:
+    """Whether a public result may show how the voters of a question answered (by count and by area), or
+    only its outcome and turnout."""
+    return voters >= MIN_PUBLIC_VOTERS

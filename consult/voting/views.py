@@ -80,6 +80,7 @@ from consult.voting.receipts import format_receipt
 from consult.voting.receipts import owner_receipts
 from consult.voting.receipts import read_receipt
 from consult.voting.receipts import receipt_statuses
+from consult.voting.rules import MIN_PUBLIC_VOTERS
 from consult.voting.rules import PRESETS
 from consult.voting.services import InvalidBallot
 from consult.voting.services import PaperValues
@@ -281,15 +282,16 @@ def receipts_public(round_: Round) -> bool:
 def public_result(compound_id: int, round_id: int) -> Any:
     compound, round_ = _public_round(compound_id, round_id)
     visible = services.results_visible(round_, staff=False)
-    views = [question_view(r, locale()) for r in services.count_round(round_)] if visible else []
+    results = services.count_round(round_) if visible else []
     return render_template(
         "voting/result.html",
         compound=compound,
         round=round_,
         visible=visible,
-        questions=views,
+        questions=[question_view(r, locale(), public=True) for r in results],
         participation=services.vote_participation(round_) if visible else None,
         public=True,
+        min_public_voters=MIN_PUBLIC_VOTERS,
     )
 
 

@@ -222,7 +222,8 @@ def test_the_public_result_and_receipts_wait_for_the_round(client, resident, ope
     assert "posted here once the vote has closed" in client.get(result_url).get_data(as_text=True)
     publish_round(opened)
     shown = client.get(result_url).get_data(as_text=True)
-    assert "Owners approving" in shown
+    assert "Owners approving" not in shown  # one voter: their answers would be theirs alone
+    assert "how they answered is not shown" in shown
     assert "<svg" in shown
     assert "1 of 5 owners voted" in shown
     assert "Not passed" in shown
