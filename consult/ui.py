@@ -28,13 +28,17 @@ def mask_name(name: str | None) -> str:
 
 
 def mask_phone(phone: str | None) -> str:
-    """13812341234 → 138****1234."""
+    """13812341234 → 138****1234: at most the first three and the last four characters shown, and
+    never fewer than four hidden (a local number 87654321 → ****4321)."""
     if not phone:
         return ""
     digits = phone.strip()
     if len(digits) < 7:
         return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    hidden = max(4, len(digits) - 7)
+    tail = min(4, len(digits) - hidden)
+    head = len(digits) - hidden - tail
+    return digits[:head] + "*" * hidden + digits[len(digits) - tail :]
 
 
 def last_minute(value: datetime) -> datetime:

@@ -173,3 +173,41 @@ def test_a_new_secret_key_seals_and_digests_the_outbox_addresses_again(app, runn
     ).first()
     assert entry is not None
     assert json.loads(entry.detail)["digests"] == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("张华", "张*"),
+        ("张建华", "张*"),
+        ("张", "张*"),
+        ("欧阳娜娜", "欧*"),
+        ("阿卜杜·热合曼", "阿*"),
+        ("Zhang Wei", "Z*"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_a_name_is_shown_as_its_first_character_and_a_star(name, masked):
+    from consult.ui import mask_name
+
+    assert mask_name(name) == masked
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [
+        ("13812341234", "138****1234"),
+        ("+8613812341234", "+86*******1234"),
+        ("028-87654321", "028*****4321"),
+        ("87654321", "****4321"),  # a local landline: at least four digits stay hidden
+        ("7654321", "****321"),
+        ("123456", "******"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_a_phone_number_keeps_at_least_four_characters_hidden(phone, masked):
+    from consult.ui import mask_phone
+
+    assert mask_phone(phone) == masked
