@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import render_template
 from flask import request
 from flask_babel import get_locale
@@ -77,6 +78,7 @@ def _survey_page(
         staff=staff,
         buildings=services.buildings(compound.id) if staff else [],
         building_id=building_id,
+        retention_days=current_app.config["RETENTION_DAYS"],
     )
 
 
@@ -127,6 +129,7 @@ def _ballot_page(
         staff=staff,
         buildings=services.buildings(compound.id) if staff else [],
         building_id=building_id,
+        retention_days=current_app.config["RETENTION_DAYS"],
     )
 
 

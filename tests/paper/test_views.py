@@ -200,3 +200,28 @@ def test_the_survey_results_say_how_many_answers_came_on_paper(client, auth, wor
     assert "1 of the answers was entered from a signed paper survey." in client.get(
         f"{base}/results"
     ).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("stage", "url", "lang", "purpose", "retention"),
+    [
+        ("vote", "/compounds/{c}/votes/{r3}/print", "en", "Why: to ask residents", "How long: 3 years"),
+        ("needs", "/compounds/{c}/rounds/{r1}/survey/print", "zh-CN", "为什么要用", "结束后 3 年"),
+    ],
+)
+def test_every_paper_sheet_carries_the_privacy_notice(
+    client, auth, world, stage, url, lang, purpose, retention
+):
+    """Who answers on paper never sees the resident's home page: each sheet says, before the first
+    question, why the answers are collected and how long they are kept."""
+    w = world(stage)
+    auth.login(w.emails["worker"], PASSWORD)
+    page = client.get(
+        url.format(c=w.compound, r1=w.rounds[1], r3=w.rounds[3]), headers={"Accept-Language": lang}
+    ).get_data(as_text=True)
+    sheets = page.split('<article class="sheet"')[1:]
+    assert len(sheets) == 3
+    for sheet in sheets:
+        first_question = sheet.index('<h3 class="item">')
+        assert -1 < sheet.find(purpose) < first_question
+        assert -1 < sheet.find(retention) < first_question
