@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Integer
+from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from consult.rounds.models import Round
 from consult.voting.counting import Channel
 from consult.voting.models import Ballot
 from consult.voting.models import BallotReceipt
+from consult.voting.models import Proxy
 
 #: 12 characters of the unambiguous alphabet (about 59 bits), printed in three groups of four; a card's
 #: code has 10, so the two are never mistaken for one another
@@ -81,13 +83,27 @@ def receipt_statuses(round_: Round) -> list[ReceiptStatus]:
     return [ReceiptStatus(code, bool(active)) for code, active in rows]
 
 
-def owner_receipts(round_: Round, owner_id: int) -> list[tuple[BallotReceipt, bool]]:
-    """The receipts of one owner's ballots in the round, the latest first, and whether each counts."""
-    rows = db.session.execute(
+def authorities(round_id: int, owner_id: int, proxy_owner_id: int) -> Select[tuple[int]]:
+    """The ids of every authority ``proxy_owner_id`` was given to vote for ``owner_id`` in the round: the
+    ballots a proxy cast, which are all of the owner's ballots that proxy may see."""
+    return select(Proxy.id).where(
+        Proxy.round_id == round_id, Proxy.owner_id == owner_id, Proxy.proxy_owner_id == proxy_owner_id
+    )
+
+
+def owner_receipts(
+    round_: Round, owner_id: int, proxy_owner_id: int | None = None
+) -> list[tuple[BallotReceipt, bool]]:
+    """The receipts of one owner's ballots in the round, the latest first, and whether each counts; for
+    their proxy (``proxy_owner_id``), only those of the ballots the proxy cast."""
+    query = (
         select(BallotReceipt, func.max(Ballot.active.cast(Integer)))
         .join(Ballot, Ballot.receipt_id == BallotReceipt.id)
         .where(BallotReceipt.round_id == round_.id, Ballot.owner_id == owner_id)
-        .group_by(BallotReceipt.id)
-        .order_by(BallotReceipt.created_at.desc(), BallotReceipt.id.desc())
+    )
+    if proxy_owner_id is not None:
+        query = query.where(Ballot.proxy_id.in_(authorities(round_.id, owner_id, proxy_owner_id)))
+    rows = db.session.execute(
+        query.group_by(BallotReceipt.id).order_by(BallotReceipt.created_at.desc(), BallotReceipt.id.desc())
     ).all()
     return [(receipt, bool(active)) for receipt, active in rows]

@@ -94,6 +94,7 @@ from consult.voting.models import Resolution
 from consult.voting.models import SheetState
 from consult.voting.models import VoteQuestion
 from consult.voting.models import VotingSettings
+from consult.voting.receipts import authorities
 from consult.voting.receipts import format_receipt
 from consult.voting.receipts import issue_receipt
 from consult.voting.receipts import new_receipt_code
@@ -748,14 +749,16 @@ def cast_online(
     return receipt
 
 
-def my_choices(round_: Round, owner_id: int) -> dict[int, Ballot]:
-    """The ballots counting now for this owner, by question (shown to that owner only)."""
-    rows = db.session.scalars(
-        select(Ballot).where(
-            Ballot.round_id == round_.id, Ballot.owner_id == owner_id, Ballot.active.is_(True)
-        )
-    ).all()
-    return {b.question_id: b for b in rows}
+def my_choices(round_: Round, owner_id: int, proxy_owner_id: int | None = None) -> dict[int, Ballot]:
+    """The ballots counting now for this owner, by question (shown to that owner only); for their proxy
+    (``proxy_owner_id``), those of them the proxy cast: how the owner voted themselves is not the proxy's
+    to see."""
+    query = select(Ballot).where(
+        Ballot.round_id == round_.id, Ballot.owner_id == owner_id, Ballot.active.is_(True)
+    )
+    if proxy_owner_id is not None:
+        query = query.where(Ballot.proxy_id.in_(authorities(round_.id, owner_id, proxy_owner_id)))
+    return {b.question_id: b for b in db.session.scalars(query)}
 
 
 def ballot_history(round_: Round, owner_id: int) -> list[Ballot]:

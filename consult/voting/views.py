@@ -160,19 +160,20 @@ def _ballot(round_id: int, for_owner_id: int | None) -> Any:
     if not has_acknowledged_privacy(invitation):
         flash(_("Please read how we use your information first."), "info")
         return redirect(url_for("residents.home"))
+    viewer = invitation.owner_id if proxy else None  # a proxy sees only the ballots they cast
     now = utcnow()
     if not services.is_open(round_, now):
         return render_template(
             "voting/closed.html",
             round=round_,
             compound=round_.compound,
-            receipts=owner_receipts(round_, owner.id),
+            receipts=owner_receipts(round_, owner.id, viewer),
         )
     questions = services.owner_questions(round_, owner.id)
     if not questions:
         return render_template("voting/nothing.html", round=round_, compound=round_.compound)
     # a sent ballot fills the form itself; the choices counting now only fill a fresh one
-    current = services.my_choices(round_, owner.id) if request.method == "GET" else {}
+    current = services.my_choices(round_, owner.id, viewer) if request.method == "GET" else {}
     form = ballot_form(questions, locale(), data={f"q{qid}": b.choice for qid, b in current.items()})
     if form.validate_on_submit():
         choices = {q.id: form[f"q{q.id}"].data for q in questions}
@@ -215,7 +216,7 @@ def _ballot(round_id: int, for_owner_id: int | None) -> Any:
             proxy=proxy,
             owner_name=mask_name(owner.name),
             voted=bool(current),
-            receipts=owner_receipts(round_, owner.id),
+            receipts=owner_receipts(round_, owner.id, viewer),
         ),
         status,
     )
@@ -237,7 +238,13 @@ def receipt(round_id: int, code: str) -> Any:
     if not ballots:
         abort(404)
     owner_id = ballots[0].owner_id
-    allowed = owner_id == invitation.owner_id or services.proxy_for(round_, owner_id, invitation.owner_id)
+    # a proxy sees the ballots they cast while their authority stands, never the owner's own
+    cast_by = db.session.get(Proxy, ballots[0].proxy_id) if ballots[0].proxy_id is not None else None
+    allowed = owner_id == invitation.owner_id or (
+        cast_by is not None
+        and cast_by.proxy_owner_id == invitation.owner_id
+        and services.proxy_for(round_, owner_id, invitation.owner_id) is not None
+    )
     if not allowed:
         abort(404)
     lines = [
