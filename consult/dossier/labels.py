@@ -65,7 +65,11 @@ LABELS: dict[str, dict[str, Any]] = {
         "with_changes": _l("Recommend with changes"),
         "not_recommend": _l("Do not recommend"),
     },
-    "aggregation": {"mean": _l("Mean"), "trimmed_mean": _l("Trimmed mean")},
+    "aggregation": {
+        "mean": _l("Mean"),
+        "trimmed_mean": _l("Trimmed mean"),
+        "mixed": _l("Trimmed mean where five or more experts scored a criterion, otherwise the mean"),
+    },
     "management": {
         "company": _l("A property management company"),
         "other_manager": _l("Another manager"),

@@ -43,6 +43,7 @@ from reportlab.platypus import TableStyle
 from consult.dossier.labels import below_the_law_text
 from consult.dossier.labels import label
 from consult.dossier.rules import group_digest
+from consult.experts.rules import method_used
 from consult.residents.cards import pdf_font
 from consult.residents.qr import QUIET_ZONE
 from consult.residents.qr import dark_runs
@@ -362,6 +363,8 @@ class _Builder:
             self.story.append(self.para(_text(_("No expert panel."))))
         for panel in panels:
             criteria = panel["criteria"]
+            # the method the figures were computed with (a trimmed mean needs five experts' scores)
+            used = method_used(f["method"] for r in panel["results"] for f in r["figures"].values())
             self.story.append(
                 self.para(
                     _text(
@@ -369,7 +372,7 @@ class _Builder:
                             "%(experts)s experts, %(counted)s scores counted; aggregation: %(method)s.",
                             experts=panel["experts"],
                             counted=panel["counted"],
-                            method=label("aggregation", panel["aggregation"]),
+                            method=label("aggregation", used or panel["aggregation"]),
                         )
                     )
                 )

@@ -97,6 +97,15 @@ def centre(values: list[int], method: Aggregation) -> tuple[Fraction, Aggregatio
     return Fraction(sum(values), len(values)), Aggregation.MEAN
 
 
+def method_used(methods: Iterable[str]) -> str | None:
+    """What the figures' own methods say was used, for the record to state: "mean", "trimmed_mean", or
+    "mixed" (trimmed where enough experts scored a criterion, the mean elsewhere); None without figures."""
+    used = {Aggregation(m) for m in methods}
+    if not used:
+        return None
+    return used.pop().value if len(used) == 1 else "mixed"
+
+
 def variance(values: list[int]) -> Fraction:
     """Population variance, exact."""
     n = len(values)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from consult.dossier import services
 from consult.dossier.services import Funding
@@ -120,3 +121,25 @@ def test_the_dossiers_days_and_times_are_those_of_the_compound(app):
     # a round opening at midnight in Chengdu opens at 16:00 the day before in UTC
     assert _date("2026-11-30T16:00:00+00:00") == "2026-12-01"
     assert _date("2026-11-28T01:47:00+00:00", with_time=True) == "2026-11-28 09:47"
+
+
+def test_the_dossier_states_the_aggregation_actually_used(consultation, tmp_path):
+    """A panel set to the trimmed mean whose two experts scored: nothing was trimmed, and the record says
+    the mean was used."""
+    from consult.experts.models import Panel
+    from consult.experts.rules import Aggregation
+
+    panel = db.session.scalars(select(Panel)).one()
+    panel.aggregation = Aggregation.TRIMMED_MEAN
+    frozen = services.submit_record(
+        consultation.compound,
+        Funding(Decimal("1200.00"), Decimal("30"), None, ""),
+        "user:1",
+        datetime.now(UTC),
+    )
+    db.session.commit()
+    path = tmp_path / "dossier.pdf"
+    path.write_bytes(services.dossier_pdf(frozen, "en"))
+    flat = " ".join(poppler("pdftotext", str(path), "-").split())
+    assert "aggregation: Mean." in flat
+    assert "Trimmed" not in flat

@@ -12,6 +12,7 @@ from consult.experts.rules import centre
 from consult.experts.rules import check_rubric
 from consult.experts.rules import disagrees
 from consult.experts.rules import expert_totals
+from consult.experts.rules import method_used
 from consult.experts.rules import ranking
 from consult.experts.rules import variance
 from consult.experts.rules import with_new_criterion
@@ -148,3 +149,52 @@ def test_a_new_criterion_takes_the_first_free_key() -> None:
     second = with_new_criterion(first, "绿化", "Greenery", 5, 5)
     assert second[-1] == CriterionSpec("criterion2", "绿化", "Greenery", 5, 5)
     assert len(second) == 4
+
+
+@pytest.mark.parametrize(
+    ("values", "expected", "method"),
+    [
+        # four: never trimmed, whatever the setting
+        ([10, 10, 0, 0], Fraction(5), Aggregation.MEAN),
+        # five: one highest and one lowest dropped, even when tied at either end
+        ([10, 10, 5, 0, 0], Fraction(5), Aggregation.TRIMMED_MEAN),
+        ([9, 9, 9, 9, 1], Fraction(9), Aggregation.TRIMMED_MEAN),
+        # six: still only one of each end
+        ([10, 9, 6, 6, 3, 0], Fraction(6), Aggregation.TRIMMED_MEAN),
+        ([7, 7, 7, 7, 7, 7], Fraction(7), Aggregation.TRIMMED_MEAN),
+    ],
+)
+def test_trimmed_mean_boundaries_and_ties(values, expected, method) -> None:
+    assert centre(values, Aggregation.TRIMMED_MEAN) == (expected, method)
+
+
+def test_trimming_counts_the_experts_who_scored_that_criterion() -> None:
+    """Five experts, one of whom left cost unscored: safety is trimmed, cost (four scores) is not, and
+    the total weighs each criterion's own figure."""
+    scores = facts(1, "safety", [10, 8, 8, 8, 0]) + facts(1, "cost", [10, 6, 6, 2])
+    result = aggregate(scores, TWO, [1], Aggregation.TRIMMED_MEAN)[1]
+    assert (result.figures["safety"].count, result.figures["safety"].method) == (5, Aggregation.TRIMMED_MEAN)
+    assert result.figures["safety"].value == 8
+    assert (result.figures["cost"].count, result.figures["cost"].method) == (4, Aggregation.MEAN)
+    assert result.figures["cost"].value == 6
+    assert result.total == 60 * Fraction(8, 10) + 40 * Fraction(6, 10)
+
+
+def test_a_conflict_can_take_a_criterion_below_the_trimming_bar() -> None:
+    scores = facts(1, "safety", [10, 8, 8, 8, 0]) + facts(1, "cost", [5, 5, 5, 5, 5])
+    result = aggregate(scores, TWO, [1], Aggregation.TRIMMED_MEAN, conflicts=[(5, 1)])[1]
+    assert result.figures["safety"].method is Aggregation.MEAN
+    assert result.figures["safety"].value == Fraction(34, 4)
+
+
+@pytest.mark.parametrize(
+    ("methods", "stated"),
+    [
+        ([], None),
+        (["mean", "mean"], "mean"),
+        (["trimmed_mean"], "trimmed_mean"),
+        (["trimmed_mean", "mean"], "mixed"),
+    ],
+)
+def test_the_method_used_is_read_from_the_figures(methods, stated) -> None:
+    assert method_used(methods) == stated
