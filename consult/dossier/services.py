@@ -420,7 +420,8 @@ def _experts(compound: Compound) -> list[dict[str, Any]]:
             {
                 "aggregation": panel.aggregation,
                 "closed_at": panel.closed_at,
-                "experts": len(panel.members),
+                # the panel's experts: a residents' representative sits beside them, but is none
+                "experts": sum(1 for m in panel.members if not m.is_resident_representative),
                 "counted": found.counted,
                 "criteria": [
                     {"key": c.key, "name_zh": c.name_zh, "name_en": c.name_en, "weight": c.weight}

@@ -292,3 +292,16 @@ def test_the_retention_period_counts_from_the_records_approval(consultation):
     services.approve(record, "user:2", approved_at)
     db.session.commit()
     assert consultation_ended_at(compound_id) == approved_at
+
+
+def test_the_record_counts_experts_not_the_residents_representative_beside_them(consultation, create_user):
+    from consult.auth.models import Role
+    from consult.experts.models import Panel
+    from consult.experts.models import PanelMember
+
+    panel = db.session.scalars(select(Panel)).one()
+    representative = create_user("rep@example.test", Role.EXPERT, None, name="居民代表")
+    panel.members.append(PanelMember(user=representative, is_resident_representative=True, scores=False))
+    db.session.commit()
+    section = json.loads(submit(consultation).snapshot)["sections"]["experts"][0]
+    assert (section["experts"], section["counted"]) == (2, 2)
