@@ -305,3 +305,39 @@ def test_the_record_counts_experts_not_the_residents_representative_beside_them(
     db.session.commit()
     section = json.loads(submit(consultation).snapshot)["sections"]["experts"][0]
     assert (section["experts"], section["counted"]) == (2, 2)
+
+
+def test_a_repeated_scheme_round_is_scored_by_its_own_panel_without_the_old_scores(consultation, staff):
+    """Round 2 reopened by a return, then failed and held again: the record shows the new attempt's
+    panel alone, and the old attempt keeps its panel and scores."""
+    from consult.experts import services as panels
+    from consult.experts.models import Score
+    from consult.rounds.services import repeat
+    from consult.schemes.services import add_scheme
+
+    record = submit(consultation)
+    old_round = consultation.rounds[1]
+    old_panel = panels.panel_of(old_round)
+    old_scores = db.session.scalars(select(Score)).all()
+    moment = now()
+    services.return_record(record, {"experts": "专家评分需重新进行"}, 2, 7, False, "user:2", moment)
+    apply(old_round, Action.FAIL, "user:1", moment, "方案需重做")
+    again = repeat(old_round, "user:1", moment)
+    scheme = add_scheme(again, "重新设计", "user:1")
+    panel = panels.form_panel(again, staff["expert"], [staff["expert"]], staff["reviewer"])
+    member = panel.members[0]
+    panels.declare(member, scheme, False)
+    panels.save_scores(member, scheme, {c.id: (4, "") for c in panel.criteria})
+    panels.submit(member, moment)
+    panels.close(panel, staff["reviewer"], moment)
+    db.session.commit()
+
+    section = services.assemble(consultation.compound, FUNDING, moment)["sections"]["experts"]
+    assert len(section) == 1
+    assert section[0]["counted"] == 1
+    assert [(r["scheme"], r["total"]) for r in section[0]["results"]] == [("A", "40")]
+    assert panels.panel_of(old_round) == old_panel
+    assert (
+        db.session.scalars(select(Score).where(Score.member_id.in_([m.id for m in old_panel.members]))).all()
+        == old_scores
+    )
