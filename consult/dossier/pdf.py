@@ -377,6 +377,17 @@ class _Builder:
                     )
                 )
             )
+            if panel["closed_at"] is None:
+                self.story.append(
+                    self.para(
+                        _text(
+                            _(
+                                "The panel was still open when this version was assembled: only the "
+                                "scores submitted by then count."
+                            )
+                        )
+                    )
+                )
             header = [
                 _("Scheme"),
                 *[f"{self.localised(c['name_zh'], c['name_en'])} ({c['weight']})" for c in criteria],

@@ -143,3 +143,25 @@ def test_the_dossier_states_the_aggregation_actually_used(consultation, tmp_path
     flat = " ".join(poppler("pdftotext", str(path), "-").split())
     assert "aggregation: Mean." in flat
     assert "Trimmed" not in flat
+    assert "still open" not in flat  # the sample's panel closed
+
+
+def test_the_dossier_says_when_the_panel_was_still_open(consultation, tmp_path):
+    """Submitted before the panel closed, the record holds only the scores submitted by then: the PDF
+    says so rather than present them as the panel's result."""
+    from consult.experts.models import Panel
+
+    panel = db.session.scalars(select(Panel)).one()
+    panel.closed_at = None
+    frozen = services.submit_record(
+        consultation.compound,
+        Funding(Decimal("1200.00"), Decimal("30"), None, ""),
+        "user:1",
+        datetime.now(UTC),
+    )
+    db.session.commit()
+    assert services.content_of(frozen)["sections"]["experts"][0]["closed_at"] is None
+    path = tmp_path / "dossier.pdf"
+    path.write_bytes(services.dossier_pdf(frozen, "en"))
+    flat = " ".join(poppler("pdftotext", str(path), "-").split())
+    assert "The panel was still open" in flat
