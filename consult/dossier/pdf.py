@@ -603,14 +603,19 @@ class _Builder:
                 [
                     h["version"],
                     _date(h["submitted_at"]),
-                    label("status", h["decision"] or "submitted"),
+                    _decided(label("status", h["decision"] or "submitted"), h["decided_at"]),
                     reasons,
                 ]
             )
         if review is not None:
             reasons = "\n".join(f"{label('section', k)}: {v}" for k, v in review.reasons)
             rows.append(
-                [self.c["version"], _date(self.c["assembled_at"]), label("status", review.kind), reasons]
+                [
+                    self.c["version"],
+                    _date(self.c["assembled_at"]),
+                    _decided(label("status", review.kind), review.decided_at.isoformat()),
+                    reasons,
+                ]
             )
         self.story.append(
             self.table(
@@ -635,6 +640,11 @@ class _Builder:
         ):
             part()
         return self.story
+
+
+def _decided(status: str, decided_at: str | None) -> str:
+    """A review decision with the day it was taken (none while it waits)."""
+    return f"{status}\n{_date(decided_at)}" if decided_at else status
 
 
 def _number(value: Any) -> str:

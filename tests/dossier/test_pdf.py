@@ -165,3 +165,32 @@ def test_the_dossier_says_when_the_panel_was_still_open(consultation, tmp_path):
     path.write_bytes(services.dossier_pdf(frozen, "en"))
     flat = " ".join(poppler("pdftotext", str(path), "-").split())
     assert "The panel was still open" in flat
+
+
+def test_the_review_history_says_when_each_decision_was_taken(record, consultation, tmp_path):
+    from datetime import timedelta
+
+    from consult.dossier.pdf import _date
+    from consult.rounds.rules import Action
+    from consult.rounds.services import apply
+
+    vote = consultation.rounds[2]
+    returned_at = record.submitted_at + timedelta(days=3)
+    services.return_record(record, {"lifts": "电梯表决需补充"}, 3, 7, False, "user:2", returned_at)
+    db.session.commit()
+    apply(vote, Action.CLOSE, "user:1", vote.closes_at)
+    second = services.submit_record(
+        consultation.compound, Funding(Decimal("1200.00"), Decimal("30"), None, ""), "user:1", vote.closes_at
+    )
+    services.approve(second, "user:2", vote.closes_at + timedelta(days=2))
+    db.session.commit()
+    text = poppler("pdftotext", "-layout", str(_write(services.dossier_pdf(second, "en"), tmp_path)), "-")
+    history = text[text.index("History of the district review") :]
+    assert _date(returned_at.isoformat()) in history
+    assert _date((vote.closes_at + timedelta(days=2)).isoformat()) in history
+
+
+def _write(data: bytes, folder: Path) -> Path:
+    path = folder / "dossier.pdf"
+    path.write_bytes(data)
+    return path
