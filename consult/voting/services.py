@@ -823,6 +823,12 @@ def inspections(round_: Round) -> list[Inspection]:
     return found
 
 
+def has_looked(round_: Round, owner_id: int, actor: str) -> bool:
+    """Whether ``actor`` has made a logged look at this owner's ballots in the round: what lets them see
+    the photo of the owner's counted paper ballot."""
+    return any(i.owner_id == owner_id and i.actor == actor for i in inspections(round_))
+
+
 # --- proxies
 
 

@@ -553,6 +553,7 @@ def inspect(compound_id: int, round_id: int) -> Any:
                     "recorded_at": b.recorded_at,
                     "by": _who(b.actor),
                     "counts": b.active,
+                    "sheet_id": b.sheet_id,
                 }
                 for b in history or []
             ],
@@ -801,9 +802,10 @@ def paper_sheet(compound_id: int, round_id: int, sheet_id: int) -> Any:
             except VotingError as error:
                 db.session.rollback()
                 flash(str(error), "error")
-    comparison = None
-    if sheet.state is not SheetState.PENDING:
-        comparison = _comparison(sheet, questions)
+    # a counted paper ballot is how its owner voted: its entries and its photo are shown again only to
+    # whoever states a reason (a logged look, once the vote has closed), as for any other ballot
+    counted = sheet.state is SheetState.CONFIRMED
+    comparison = _comparison(sheet, questions) if sheet.state is SheetState.MISMATCH else None
     choose = ChooseEntryForm()
     choose.entry.choices = select_choices([(str(e.id), _("Entry %(n)s", n=e.number)) for e in sheet.entries])
     return (
@@ -815,8 +817,9 @@ def paper_sheet(compound_id: int, round_id: int, sheet_id: int) -> Any:
             fields=list(zip(questions, question_fields(form, questions), strict=True)),
             owner_label=_owner_place(owner),
             sheet=sheet,
-            entered_already=sheet.state is not SheetState.CONFIRMED and not may_enter,
+            entered_already=not counted and not may_enter,
             comparison=comparison,
+            photo_shown=not counted or services.has_looked(round_, owner.id, _actor()),
             choose=choose
             if services.is_supervisor(current_user) and sheet.state is SheetState.MISMATCH
             else None,
@@ -878,7 +881,10 @@ def _photo(stored_name: str) -> Any:
 @role_required(*RUNNERS)
 def paper_photo(compound_id: int, round_id: int, sheet_id: int) -> Any:
     _compound, round_ = _staff_round(compound_id, round_id)
-    return _photo(_sheet(round_, sheet_id).photo)
+    sheet = _sheet(round_, sheet_id)
+    if sheet.state is SheetState.CONFIRMED and not services.has_looked(round_, sheet.owner_id, _actor()):
+        abort(403)  # a counted ballot's photo shows how the owner voted: only after a logged look
+    return _photo(sheet.photo)
 
 
 # --- proxies

@@ -297,6 +297,48 @@ def test_paper_ballot_by_two_workers_through_the_pages(client, auth, opened, own
     assert services.my_choices(opened, li.id)
 
 
+def test_a_counted_paper_ballot_shows_its_choices_and_photo_only_after_a_logged_look(
+    client, auth, opened, owners, workers
+):
+    """Entering a paper ballot needs its photo and, on a mismatch, the entries side by side; once it
+    counts, it is how the owner voted, seen like any ballot: after the close, by staff who state why."""
+    li = owners["李娜"]
+    day = (opened.opens_at + timedelta(hours=2)).astimezone(services.local_zone()).date()
+    values = services.PaperValues(day, {int(k[1:]): v for k, v in ballot_data(opened, li.id, "no").items()})
+    sheet = services.enter_paper(opened, li, values, jpeg_with_exif(), workers["a"], opened.opens_at)
+    db.session.commit()
+    base = f"/compounds/{opened.compound_id}/votes/{opened.id}"
+    sheet_url = f"{base}/paper/{sheet.id}"
+    auth.login(workers["b"])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    waiting = client.get(sheet_url).get_data(as_text=True)
+    assert f"{sheet_url}/photo" in waiting  # the second worker reads the photo
+    assert client.get(f"{sheet_url}/photo").status_code == 200
+    services.add_entry(sheet, values, workers["b"], opened.opens_at)
+    db.session.commit()
+    assert sheet.state is SheetState.CONFIRMED
+
+    for worker in ("a", "b", "c"):
+        auth.logout()
+        auth.login(workers[worker])
+        counted = client.get(sheet_url).get_data(as_text=True)
+        assert "This paper ballot counts" in counted
+        assert f"{sheet_url}/photo" not in counted
+        assert "The entries side by side" not in counted
+        assert client.get(f"{sheet_url}/photo").status_code == 403
+
+    close_round(opened)
+    look = {"owner": str(li.id), "reason": "the owner asked us to check"}
+    inspect = client.post(f"{base}/inspect", data=look)
+    assert inspect.status_code == 200
+    assert f"{sheet_url}/photo" in inspect.get_data(as_text=True)  # in the logged look's table
+    assert client.get(f"{sheet_url}/photo").headers["Content-Type"] == "image/jpeg"
+    assert f"{sheet_url}/photo" in client.get(sheet_url).get_data(as_text=True)
+    auth.logout()
+    auth.login(workers["a"])  # another worker's look does not open it for them
+    assert client.get(f"{sheet_url}/photo").status_code == 403
+
+
 def test_starting_a_new_paper_ballot_for_an_owner_whose_paper_waits_leads_to_that_sheet(
     client, auth, opened, owners, workers
 ):
