@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from consult.compounds.models import Building
 from consult.compounds.models import Dwelling
 from consult.compounds.models import Owner
+from consult.compounds.models import OwnerKind
 from consult.compounds.models import StairUnit
 from consult.extensions import db
 from consult.paper.rules import ballot_sheet_code
@@ -48,6 +50,12 @@ def buildings(compound_id: int) -> list[Building]:
     )
 
 
+def addressee_name(owner: Owner) -> str:
+    """Whom a printed sheet is for: the owner's masked name (张*), or the developer holding unsold units
+    named as such (its company name masked would read as a person's)."""
+    return _("The developer (unsold units)") if owner.kind is OwnerKind.DEVELOPER else mask_name(owner.name)
+
+
 def survey_addressees(
     compound_id: int, locale: str, building_id: int | None = None, dwelling_ids: set[int] | None = None
 ) -> list[Addressee]:
@@ -58,7 +66,7 @@ def survey_addressees(
             continue
         if dwelling_ids is not None and dwelling.id not in dwelling_ids:
             continue
-        owner = mask_name(dwelling.owner.name) if dwelling.owner else ""
+        owner = addressee_name(dwelling.owner) if dwelling.owner else ""
         sheets.append(
             Addressee(
                 survey_sheet_code(dwelling.id),
@@ -85,7 +93,7 @@ def ballot_addressees(
         places.setdefault(dwelling.owner.id, []).append(place_label(building, unit, dwelling.room, locale))
         buildings_of.setdefault(dwelling.owner.id, []).append(bid)
     return [
-        Addressee(ballot_sheet_code(oid), ", ".join(places[oid]), mask_name(owner.name), oid)
+        Addressee(ballot_sheet_code(oid), ", ".join(places[oid]), addressee_name(owner), oid)
         for oid, owner in owners.items()
         if in_building(buildings_of[oid], building_id)
     ]

@@ -225,3 +225,19 @@ def test_every_paper_sheet_carries_the_privacy_notice(
         first_question = sheet.index('<h3 class="item">')
         assert -1 < sheet.find(purpose) < first_question
         assert -1 < sheet.find(retention) < first_question
+
+
+def test_a_sheet_for_the_developers_unsold_units_names_the_developer_not_a_masked_person(app):
+    from flask_babel import force_locale
+
+    from consult.compounds.models import Owner
+    from consult.compounds.models import OwnerKind
+    from consult.paper.services import addressee_name
+
+    developer = Owner(name="青羊置业有限公司", kind=OwnerKind.DEVELOPER)
+    with app.test_request_context():
+        with force_locale("zh_Hans_CN"):
+            assert addressee_name(developer) == "开发商（未售房屋）"
+            assert addressee_name(Owner(name="张伟", kind=OwnerKind.PERSON)) == "张*"
+        with force_locale("en"):
+            assert addressee_name(developer) == "The developer (unsold units)"
