@@ -54,6 +54,15 @@ class WeakPassword(AccountError):
     """The password is too short, common, made of the account's own e-mail or name, or easy to guess."""
 
 
+def staff_name(actor: str) -> str | None:
+    """The name of the staff member an audit actor ("user:12") stands for; None for anyone else."""
+    kind, _sep, ident = actor.partition(":")
+    if kind != "user" or not ident.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    return user.name if user is not None else None
+
+
 def check_password(password: str, email: str, name: str) -> None:
     problem = password_problem(password, email, name)
     if problem == PasswordProblem.TOO_SHORT:

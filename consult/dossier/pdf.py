@@ -69,6 +69,7 @@ class Review:
     decided_at: datetime
     reasons: Sequence[tuple[str, str]]
     reopened_round: int | None
+    decided_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -603,7 +604,9 @@ class _Builder:
                 [
                     h["version"],
                     _date(h["submitted_at"]),
-                    _decided(label("status", h["decision"] or "submitted"), h["decided_at"]),
+                    _decided(
+                        label("status", h["decision"] or "submitted"), h["decided_at"], h.get("decided_by")
+                    ),
                     reasons,
                 ]
             )
@@ -613,7 +616,7 @@ class _Builder:
                 [
                     self.c["version"],
                     _date(self.c["assembled_at"]),
-                    _decided(label("status", review.kind), review.decided_at.isoformat()),
+                    _decided(label("status", review.kind), review.decided_at.isoformat(), review.decided_by),
                     reasons,
                 ]
             )
@@ -642,9 +645,12 @@ class _Builder:
         return self.story
 
 
-def _decided(status: str, decided_at: str | None) -> str:
-    """A review decision with the day it was taken (none while it waits)."""
-    return f"{status}\n{_date(decided_at)}" if decided_at else status
+def _decided(status: str, decided_at: str | None, by: str | None = None) -> str:
+    """A review decision with the day it was taken and who took it (none while it waits; versions
+    frozen before the record named the reviewer have no name)."""
+    if not decided_at:
+        return status
+    return "\n".join(part for part in (status, _date(decided_at), by) if part)
 
 
 def _number(value: Any) -> str:

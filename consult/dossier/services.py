@@ -20,6 +20,7 @@ from consult.audit.services import head_hash
 from consult.audit.services import record as audit
 from consult.auth.models import Role
 from consult.auth.models import User
+from consult.auth.services import staff_name
 from consult.compounds.models import Building
 from consult.compounds.models import Compound
 from consult.compounds.models import StairUnit
@@ -541,6 +542,11 @@ def _funding(funding: Funding, vote: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def decided_by(decision: RecordDecision) -> str:
+    """Who took a review decision, by name (the actor as logged when it was not a staff member)."""
+    return staff_name(decision.decided_by) or decision.decided_by
+
+
 def _history(compound_id: int) -> list[dict[str, Any]]:
     out = []
     for earlier in reversed(records_of(compound_id)):
@@ -552,6 +558,7 @@ def _history(compound_id: int) -> list[dict[str, Any]]:
                 "submitted_at": earlier.submitted_at,
                 "decision": decision.kind if decision else None,
                 "decided_at": decision.decided_at if decision else None,
+                "decided_by": decided_by(decision) if decision else None,
                 "reasons": decision.reasons if decision else {},
                 "reopened_round": decision.reopened_round if decision else None,
             }
@@ -734,5 +741,6 @@ def dossier_pdf(record: ConsensusRecord, locale: str) -> bytes:
             decision.decided_at,
             rules.reasons_in_order(decision.reasons),
             decision.reopened_round,
+            decided_by(decision),
         )
     return render(Dossier(content_of(record), record.digest, verify_url(record.digest), review), locale)

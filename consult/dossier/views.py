@@ -113,6 +113,7 @@ def version(compound_id: int, version: int) -> Any:
         content=services.content_of(found),
         status=services.status_of(found),
         intact=services.is_intact(found),
+        decided_by=services.decided_by(found.decision) if found.decision else None,
         label=label,
         group_digest=rules.group_digest,
         sections=rules.reasons_in_order,

@@ -29,7 +29,7 @@ from sqlalchemy.orm import selectinload
 
 from consult.auth.decorators import role_required
 from consult.auth.models import Role
-from consult.auth.models import User
+from consult.auth.services import staff_name
 from consult.compounds.models import Building
 from consult.compounds.models import Compound
 from consult.compounds.models import Dwelling
@@ -508,13 +508,9 @@ def results(compound_id: int, round_id: int) -> Any:
 
 def _who(actor: str) -> str:
     """A log's actor as a person: the staff member's name, "resident", or the actor as written."""
-    kind, _sep, ident = actor.partition(":")
-    if kind == "user" and ident.isdigit():
-        user = db.session.get(User, int(ident))
-        return user.name if user is not None else actor
-    if kind == "resident":
+    if actor.startswith("resident:"):
         return _("online, with a card")
-    return actor
+    return staff_name(actor) or actor
 
 
 @bp.route("/compounds/<int:compound_id>/votes/<int:round_id>/inspect", methods=["GET", "POST"])

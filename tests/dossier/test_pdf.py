@@ -167,27 +167,35 @@ def test_the_dossier_says_when_the_panel_was_still_open(consultation, tmp_path):
     assert "The panel was still open" in flat
 
 
-def test_the_review_history_says_when_each_decision_was_taken(record, consultation, tmp_path):
+def test_the_review_history_says_when_and_by_whom_each_decision_was_taken(
+    record, consultation, create_user, tmp_path
+):
     from datetime import timedelta
 
+    from consult.auth.models import Role
     from consult.dossier.pdf import _date
     from consult.rounds.rules import Action
     from consult.rounds.services import apply
 
+    first = create_user("first@example.test", Role.REVIEWER, None, name="区审甲")
+    later = create_user("later@example.test", Role.REVIEWER, None, name="区审乙")
     vote = consultation.rounds[2]
     returned_at = record.submitted_at + timedelta(days=3)
-    services.return_record(record, {"lifts": "电梯表决需补充"}, 3, 7, False, "user:2", returned_at)
+    services.return_record(record, {"lifts": "电梯表决需补充"}, 3, 7, False, f"user:{first.id}", returned_at)
     db.session.commit()
     apply(vote, Action.CLOSE, "user:1", vote.closes_at)
     second = services.submit_record(
         consultation.compound, Funding(Decimal("1200.00"), Decimal("30"), None, ""), "user:1", vote.closes_at
     )
-    services.approve(second, "user:2", vote.closes_at + timedelta(days=2))
+    services.approve(second, f"user:{later.id}", vote.closes_at + timedelta(days=2))
     db.session.commit()
+    assert services.content_of(second)["history"][0]["decided_by"] == "区审甲"
     text = poppler("pdftotext", "-layout", str(_write(services.dossier_pdf(second, "en"), tmp_path)), "-")
     history = text[text.index("History of the district review") :]
     assert _date(returned_at.isoformat()) in history
     assert _date((vote.closes_at + timedelta(days=2)).isoformat()) in history
+    assert "区审甲" in history  # who returned the first version
+    assert "区审乙" in history  # who approved this one
 
 
 def _write(data: bytes, folder: Path) -> Path:

@@ -166,6 +166,7 @@ def test_a_return_reopens_the_named_round_and_the_next_version_waits_for_it(cons
             "submitted_at": record.submitted_at.isoformat(),
             "decision": "returned",
             "decided_at": decision.decided_at.isoformat(),
+            "decided_by": "区审",  # the reviewer's name, frozen with the history
             "reasons": {"lifts": "2栋1单元的电梯表决需补充书面意见"},
             "reopened_round": 3,
         }

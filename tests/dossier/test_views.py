@@ -161,6 +161,12 @@ def test_a_reviewer_approves_and_the_dashboard_shows_it(client, auth, consultati
     dashboard = client.get("/district/").get_data(as_text=True)
     assert "第 1 版: 已通过" in dashboard
     assert "待审核的共识记录：0 份" in dashboard
+    auth.logout()
+    auth.login(staff["worker"])
+    version = client.get(f"/compounds/{compound.id}/record/1").get_data(as_text=True)
+    assert f"· {staff['reviewer'].name}</p>" in version  # the decision says who approved it
+    auth.logout()
+    auth.login(staff["reviewer"])
     again = client.post(
         f"/district/records/{record.id}/approve", data={"confirm": "y"}, follow_redirects=True
     )
