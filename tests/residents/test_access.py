@@ -461,3 +461,16 @@ def test_the_start_page_of_a_resident_is_their_home(client, cards):
     client.get(f"/r/{cards[('张伟', False)].token}")
     assert client.get("/").headers["Location"].endswith("/me")  # the logo and the error pages' link
     assert 'class="brand" href="/"' in client.get("/me").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("days", "said"), [(365, "365 days"), (1095, "3 years"), (400, "400 days")])
+def test_the_retention_period_reads_in_whole_years_only_from_two(app, days, said):
+    """"1 years" would read wrong: a single year is said in days, as any period not of whole years."""
+    from flask import render_template_string
+
+    app.config["RETENTION_DAYS"] = days
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        text = render_template_string(
+            '{% from "residents/_privacy.html" import privacy_points %}{{ privacy_points(days) }}', days=days
+        )
+    assert f"How long: {said} after the consultation" in text
