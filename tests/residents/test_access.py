@@ -465,7 +465,7 @@ def test_the_start_page_of_a_resident_is_their_home(client, cards):
 
 @pytest.mark.parametrize(("days", "said"), [(365, "365 days"), (1095, "3 years"), (400, "400 days")])
 def test_the_retention_period_reads_in_whole_years_only_from_two(app, days, said):
-    """"1 years" would read wrong: a single year is said in days, as any period not of whole years."""
+    """ "1 years" would read wrong: a single year is said in days, as any period not of whole years."""
     from flask import render_template_string
 
     app.config["RETENTION_DAYS"] = days
