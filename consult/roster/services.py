@@ -6,8 +6,9 @@ with the file in memory, and written in bulk: no query per row.
 
 Matching on a re-import: a dwelling by (building, unit, room); an owner by key when the row has one; a
 key-less owner is the dwelling's current key-less owner when the name is the same, otherwise a new owner
-(the old one is deleted once it holds no dwelling). The occupants of each dwelling in the file become the
-file's, matched by name. Dwellings the file does not mention are kept.
+(the old one is deleted once it holds no dwelling, unless a vote's records name them: then they are kept,
+holding nothing, so that the history of that vote stands). The occupants of each dwelling in the file
+become the file's, matched by name. Dwellings the file does not mention are kept.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete
 from sqlalchemy import select
+from sqlalchemy import union
 
 from consult.audit.services import record
 from consult.compounds.models import Building
@@ -54,6 +56,9 @@ from consult.roster.parse import parse_roster
 from consult.rounds.models import Round
 from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
+from consult.voting.models import Ballot
+from consult.voting.models import PaperSheet
+from consult.voting.models import Proxy
 
 KINDS = ("buildings", "units", "dwellings", "owners", "occupants")
 
@@ -385,10 +390,15 @@ def _diff(compound: Compound, rows: Sequence[RosterRow]) -> tuple[_Existing, _Di
                 left.add(dwelling.owner_id)
             if target is not None and target[0] == "id":
                 holdings[target[1]] += 1
-    for owner_id in sorted(left):
-        owner = now.owners[owner_id]
-        if holdings[owner_id] == 0 and owner.key is None and owner.kind is OwnerKind.PERSON:
-            diff.owner_deletes.append(owner_id)
+    emptied = [
+        owner_id
+        for owner_id in sorted(left)
+        if holdings[owner_id] == 0
+        and now.owners[owner_id].key is None
+        and now.owners[owner_id].kind is OwnerKind.PERSON
+    ]
+    in_votes = _named_in_votes(emptied)
+    diff.owner_deletes.extend(owner_id for owner_id in emptied if owner_id not in in_votes)
     plan.owners.deleted = len(diff.owner_deletes)
     plan.dwellings_not_in_file = sum(1 for key in now.dwellings if key not in groups)
 
@@ -409,6 +419,20 @@ def _diff(compound: Compound, rows: Sequence[RosterRow]) -> tuple[_Existing, _Di
         diff.occupant_deletes.extend(occupant.id for occupant in current.values())
     plan.occupants.deleted = len(diff.occupant_deletes)
     return now, diff
+
+
+def _named_in_votes(owner_ids: Sequence[int]) -> set[int]:
+    """Those of these owners whom a vote's records name (ballots, paper sheets, authorities given or
+    held): they stay in the roster, holding nothing, as the history of that vote refers to them."""
+    if not owner_ids:
+        return set()
+    named = union(
+        select(Ballot.owner_id).where(Ballot.owner_id.in_(owner_ids)),
+        select(PaperSheet.owner_id).where(PaperSheet.owner_id.in_(owner_ids)),
+        select(Proxy.owner_id).where(Proxy.owner_id.in_(owner_ids)),
+        select(Proxy.proxy_owner_id).where(Proxy.proxy_owner_id.in_(owner_ids)),
+    )
+    return set(db.session.scalars(select(named.subquery().c[0])))
 
 
 def plan_rows(compound: Compound, rows: Sequence[RosterRow]) -> ImportPlan:
