@@ -879,6 +879,17 @@ def live_proxies(round_: Round) -> list[Proxy]:
     )
 
 
+def _lock_authorities(round_: Round, owner_id: int) -> None:
+    """Serialise the recording of the round's authorities, so that the checks below (one proxy per
+    owner, the limit of owners per proxy, whether the proxy is an owner or a person named on the paper)
+    see every authority committed before: the round's row on PostgreSQL; on SQLite the database's
+    write lock, which ``_lock_owner`` takes."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Round.id).where(Round.id == round_.id).with_for_update())
+    else:
+        _lock_owner(owner_id)
+
+
 def record_proxy(
     round_: Round,
     owner: Owner,
@@ -907,8 +918,8 @@ def record_proxy(
     name = (proxy_owner.name if proxy_owner else proxy_name).strip()
     if not name:
         raise ProxyRefused(_l("Name the proxy."))
+    _lock_authorities(round_, owner.id)
     if proxy_owner is not None:
-        _lock_owner(proxy_owner.id)
         same = Proxy.proxy_owner_id == proxy_owner.id
     else:
         same = Proxy.proxy_owner_id.is_(None) & (Proxy.proxy_name == name)

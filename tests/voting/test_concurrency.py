@@ -32,6 +32,7 @@ from consult.voting import services
 from consult.voting.models import Ballot
 from consult.voting.models import BallotReceipt
 from consult.voting.models import PaperSheet
+from consult.voting.models import Proxy
 from tests.conftest import PASSWORD
 from tests.conftest import empty_database
 from tests.voting.conftest import jpeg_with_exif
@@ -236,3 +237,67 @@ def test_workers_starting_one_owners_paper_ballot_at_once_make_one_sheet(served,
         assert len(sheets) == 1
         assert len(sheets[0].entries) == 1
         assert len(list((tmp_path / "uploads").iterdir())) == 1
+
+
+RECORDERS = 4
+
+
+@pytest.mark.parametrize("case", ["named-proxy", "owner-proxy", "one-giver"])
+def test_workers_recording_authorities_at_once_keep_the_limits(served, tmp_path, case):
+    """Several workers record authorities at the same instant: of different owners for the same proxy
+    (a person named on the paper, or an owner of the compound), or of one owner for different people.
+    One is recorded (a proxy acts for one owner, an owner has one proxy), every other worker is refused
+    with the reason, and nothing fails."""
+    app, _host = served
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    with app.app_context():
+        scenario = build_vote()
+        round_id = scenario.round.id
+        people = ("李娜", "陈秀英", "周建国", "开发商")
+        if case == "one-giver":
+            people = ("李娜",) * RECORDERS
+        givers = [scenario.cards[name].person.owner.id for name in people]
+        proxy_owner_id = scenario.cards["张伟"].person.owner.id
+
+    outcomes: list[str] = []
+    start = threading.Barrier(RECORDERS)
+
+    def record(n: int, owner_id: int) -> None:
+        with app.app_context():
+            round_ = db.session.get(Round, round_id)
+            owner = db.session.get(Owner, owner_id)
+            proxy_owner = db.session.get(Owner, proxy_owner_id) if case == "owner-proxy" else None
+            name = f"王小明{n}" if case == "one-giver" else "王小明"
+            photo = jpeg_with_exif()
+            start.wait()
+            try:
+                services.record_proxy(
+                    round_,
+                    owner,
+                    proxy_owner=proxy_owner,
+                    proxy_name="" if proxy_owner else name,
+                    photo=photo,
+                    actor="user:1",
+                    now=utcnow(),
+                )
+                db.session.commit()
+                outcomes.append("recorded")
+            except services.ProxyRefused:
+                db.session.rollback()
+                outcomes.append("refused")
+            except Exception as error:
+                db.session.rollback()
+                outcomes.append(repr(error))
+
+    threads = [threading.Thread(target=record, args=(n, o)) for n, o in enumerate(givers[:RECORDERS])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    assert Counter(outcomes) == {"recorded": 1, "refused": RECORDERS - 1}, outcomes
+    with app.app_context():
+        live = db.session.scalars(
+            select(Proxy).where(Proxy.round_id == round_id, Proxy.revoked_at.is_(None))
+        ).all()
+        assert len(live) == 1
