@@ -29,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy import union
+from sqlalchemy import update
 
 from consult.audit.services import record
 from consult.compounds.models import Building
@@ -573,7 +574,16 @@ def stage_upload(
 
 
 def apply_staged(compound: Compound, import_id: int, actor: str) -> ImportPlan:
-    """Apply a previewed upload of this compound, then drop the file (its digest stays)."""
+    """Apply a previewed upload of this compound, then drop the file (its digest stays). A second
+    confirmation of the same upload waits for the first, then finds it no longer waiting (NotFound)."""
+    # take the write lock before reading the compound: the upload's row on PostgreSQL, the database's
+    # on SQLite (whose SELECT ... FOR UPDATE does nothing)
+    db.session.execute(
+        update(RosterImport)
+        .where(RosterImport.id == import_id, RosterImport.compound_id == compound.id)
+        .values(state=RosterImport.state)
+        .execution_options(synchronize_session=False, compound_id=compound.id)
+    )
     staged = db.session.scalars(
         select(RosterImport)
         .where(

@@ -24,9 +24,13 @@ from consult import create_app
 from consult.auth.models import Role
 from consult.auth.models import User
 from consult.auth.services import create_user as create_account
+from consult.compounds.models import Compound
 from consult.compounds.models import Owner
 from consult.db import utcnow
+from consult.errors import NotFound
 from consult.extensions import db
+from consult.roster.services import apply_staged
+from consult.roster.services import stage_upload
 from consult.rounds.models import Round
 from consult.voting import services
 from consult.voting.models import Ballot
@@ -35,6 +39,7 @@ from consult.voting.models import PaperSheet
 from consult.voting.models import Proxy
 from tests.conftest import PASSWORD
 from tests.conftest import empty_database
+from tests.voting.conftest import ROSTER
 from tests.voting.conftest import jpeg_with_exif
 from tests.voting.scenario import build_vote
 
@@ -301,3 +306,51 @@ def test_workers_recording_authorities_at_once_keep_the_limits(served, tmp_path,
             select(Proxy).where(Proxy.round_id == round_id, Proxy.revoked_at.is_(None))
         ).all()
         assert len(live) == 1
+
+
+CLICKS = 4
+
+
+def test_confirming_one_roster_upload_several_times_at_once_applies_it_once(served):
+    """A worker clicks "Confirm the import" several times (or two workers confirm the same upload): the
+    upload is applied once, every other confirmation finds it no longer waiting, and nothing fails."""
+    app, _host = served
+    with app.app_context():
+        scenario = build_vote(open_now=False)
+        compound_id = scenario.compound.id
+        data = (ROSTER.replace("李娜", "李强") + "3,1,101,50.00,赵敏,,,业主,\n").encode()
+        staged, _plan = stage_upload(scenario.compound, data, "名册.csv", None)
+        db.session.commit()
+        staged_id = staged.id
+
+    outcomes: list[str] = []
+    start = threading.Barrier(CLICKS)
+
+    def confirm() -> None:
+        with app.app_context():
+            compound = db.session.get(Compound, compound_id)
+            start.wait()
+            try:
+                apply_staged(compound, staged_id, "user:1")
+                db.session.commit()
+                outcomes.append("applied")
+            except NotFound:
+                db.session.rollback()
+                outcomes.append("not waiting")
+            except Exception as error:
+                db.session.rollback()
+                outcomes.append(repr(error))
+
+    threads = [threading.Thread(target=confirm) for _ in range(CLICKS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    assert Counter(outcomes) == {"applied": 1, "not waiting": CLICKS - 1}, outcomes
+    with app.app_context():
+        owners = db.session.scalars(select(Owner).where(Owner.compound_id == compound_id)).all()
+        assert sorted(o.name for o in owners) == sorted(
+            ["张伟", "李强", "陈秀英", "开发商", "周建国", "赵敏"]
+        )
+        assert all(o.dwellings for o in owners)
