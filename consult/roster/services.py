@@ -281,31 +281,38 @@ class RosterFrozen(ConsultError):
 FREEZING = (RoundState.OPEN, RoundState.CLOSED, RoundState.NOTICE, RoundState.DONE)
 
 
-def freezing_vote(compound_id: int) -> Round | None:
-    """The vote round that keeps the compound's roster from changing, if any (the first one)."""
-    return db.session.scalars(
-        select(Round)
-        .where(Round.compound_id == compound_id, Round.kind == RoundKind.VOTE, Round.state.in_(FREEZING))
+def freezing_vote(compound_id: int, *, hold: bool = False) -> int | None:
+    """The number of the vote round that keeps the compound's roster from changing, if any (the first
+    one). ``hold`` (before changing the roster): keep the compound's votes from opening until this
+    transaction ends, so that no vote opens under a changing roster. PostgreSQL share-locks the vote
+    rounds' rows (a vote opening meanwhile is waited for, then seen open); SQLite has one writer at a
+    time."""
+    query = (
+        select(Round.number, Round.state)
+        .where(Round.compound_id == compound_id, Round.kind == RoundKind.VOTE)
         .order_by(Round.number, Round.attempt)
-        .limit(1)
-    ).first()
+    )
+    if hold:
+        query = query.with_for_update(read=True, of=Round)
+    return next((number for number, state in db.session.execute(query) if state in FREEZING), None)
 
 
-def ensure_not_frozen(compound: Compound) -> None:
-    vote = freezing_vote(compound.id)
-    if vote is not None:
+def ensure_not_frozen(compound: Compound, *, hold: bool = False) -> None:
+    number = freezing_vote(compound.id, hold=hold)
+    if number is not None:
         raise RosterFrozen(
             _l(
                 "The roster is frozen since the vote of round %(number)s opened: the ballots are counted "
                 "against the roster as it stood then.",
-                number=vote.number,
+                number=number,
             )
         )
 
 
-def _diff(compound: Compound, rows: Sequence[RosterRow]) -> tuple[_Existing, _Diff]:
-    """Compare the file with the compound; touches no model (so planning writes nothing)."""
-    ensure_not_frozen(compound)
+def _diff(compound: Compound, rows: Sequence[RosterRow], *, hold: bool = False) -> tuple[_Existing, _Diff]:
+    """Compare the file with the compound; touches no model (so planning writes nothing). ``hold``: see
+    ``freezing_vote``."""
+    ensure_not_frozen(compound, hold=hold)
     problems = check_rows(rows)
     if problems:
         raise RosterRejected(problems)
@@ -450,7 +457,7 @@ def apply_rows(
     sha256: str | None = None,
 ) -> ImportPlan:
     """Create and update the compound's roster from these rows, and record it in the audit log."""
-    now, diff = _diff(compound, rows)
+    now, diff = _diff(compound, rows, hold=True)
     groups = diff.groups
     session = db.session
 

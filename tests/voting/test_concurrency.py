@@ -29,9 +29,12 @@ from consult.compounds.models import Owner
 from consult.db import utcnow
 from consult.errors import NotFound
 from consult.extensions import db
+from consult.roster.services import RosterFrozen
 from consult.roster.services import apply_staged
 from consult.roster.services import stage_upload
 from consult.rounds.models import Round
+from consult.rounds.rules import Action
+from consult.rounds.services import apply
 from consult.voting import services
 from consult.voting.models import Ballot
 from consult.voting.models import BallotReceipt
@@ -354,3 +357,49 @@ def test_confirming_one_roster_upload_several_times_at_once_applies_it_once(serv
             ["张伟", "李强", "陈秀英", "开发商", "周建国", "赵敏"]
         )
         assert all(o.dwellings for o in owners)
+
+
+def test_a_roster_confirmed_while_the_vote_opens_is_refused_or_lands_before_it(served):
+    """A worker confirms a roster upload while another opens the vote: the vote opens first and the import
+    is refused (the roster is frozen), never applied after the vote opened."""
+    app, _host = served
+    with app.app_context():
+        scenario = build_vote(open_now=False)
+        compound_id, round_id = scenario.compound.id, scenario.round.id
+        data = (ROSTER + "3,1,101,50.00,赵敏,,,业主,\n").encode()
+        staged, _plan = stage_upload(scenario.compound, data, "名册.csv", None)
+        db.session.commit()
+        staged_id = staged.id
+
+    opened = threading.Event()
+    outcome: list[str] = []
+
+    def confirm() -> None:
+        with app.app_context():
+            compound = db.session.get(Compound, compound_id)
+            opened.wait(timeout=30)
+            try:
+                apply_staged(compound, staged_id, "user:1")
+                db.session.commit()
+                outcome.append("applied")
+            except RosterFrozen:
+                db.session.rollback()
+                outcome.append("frozen")
+            except Exception as error:
+                db.session.rollback()
+                outcome.append(repr(error))
+
+    thread = threading.Thread(target=confirm)
+    thread.start()
+    with app.app_context():
+        vote = db.session.get(Round, round_id)
+        apply(vote, Action.OPEN, "test", utcnow())
+        db.session.flush()  # the vote is opening: not yet committed when the import runs
+        opened.set()
+        thread.join(timeout=1)  # the import waits for the opening (or, wrongly, goes ahead)
+        db.session.commit()
+    thread.join(timeout=60)
+
+    assert outcome == ["frozen"]
+    with app.app_context():
+        assert not db.session.scalars(select(Owner).where(Owner.name == "赵敏")).all()
