@@ -740,3 +740,56 @@ def test_publishing_waits_for_paper_entries(vote, standard, owners, workers):
     db.session.commit()
     publish_round(vote)
     assert vote.state is RoundState.NOTICE
+
+
+def test_an_owner_of_flats_in_two_buildings_counts_in_each_building_with_that_buildings_area(vote, owners):
+    from consult.compounds.models import Building
+    from consult.roster.parse import parse_roster
+    from consult.roster.services import apply_rows
+    from tests.voting.conftest import ROSTER
+
+    apply_rows(
+        vote.compound,
+        parse_roster((ROSTER + "2,1,301,30.00,张伟,13812341234,zhang@example.test,业主,A1\n").encode()),
+        "test",
+    )
+    db.session.commit()
+    found = db.session.scalars(select(Building).where(Building.compound_id == vote.compound_id))
+    buildings = {b.label: b for b in found}
+    rule = PRESETS["civil_code_major"]
+    whole = services.add_question(
+        vote, topic=Topic.PLAN, prompt_zh="全院", prompt_en=None, rule=rule, actor="t", now=vote.opens_at
+    )
+    second = services.add_question(
+        vote,
+        topic=Topic.OTHER,
+        prompt_zh="2栋",
+        prompt_en=None,
+        rule=rule,
+        actor="t",
+        now=vote.opens_at,
+        scope=Scope.BUILDING,
+        building_id=buildings["2"].id,
+    )
+    first = services.add_question(
+        vote,
+        topic=Topic.OTHER,
+        prompt_zh="1栋",
+        prompt_en=None,
+        rule=rule,
+        actor="t",
+        now=vote.opens_at,
+        scope=Scope.BUILDING,
+        building_id=buildings["1"].id,
+    )
+    db.session.commit()
+    zhang = owners["张伟"].id
+    results = {r.question.id: r.outcome.main for r in services.count_round(vote)}
+    # the compound: 张伟 once, with 80.50 + 66.00 + 30.00; the developer once; 2-1-202 (owner unknown) nobody
+    assert (results[whole.id].owners, results[whole.id].area) == (5, Decimal("546.75"))
+    # building 1: 张伟 with his two flats there; building 2: 张伟 with his one flat there only
+    assert (results[first.id].owners, results[first.id].area) == (3, Decimal("306.75"))
+    assert (results[second.id].owners, results[second.id].area) == (3, Decimal("240.00"))
+    held = services.Roll(services.holdings(vote.compound_id))
+    assert held.areas(second)[zhang] == Decimal("30.00")
+    assert held.areas(first)[zhang] == Decimal("146.50")
