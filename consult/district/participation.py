@@ -98,7 +98,8 @@ def participation_of(
 
     One query for eligibility (``roster_figures``; none when ``eligible``, each compound's count, is at
     hand) and one per kind of round, whatever the number of rounds, while every kind's engine hook has a
-    bulk twin; a hook without one is asked round by round through the engine.
+    bulk twin; a hook without one, or a kind with its own eligibility (the vote: owners only, in the
+    scope of its questions), is asked round by round through the engine.
     """
     if not rounds:
         return {}
@@ -117,7 +118,7 @@ def participation_of(
         if hook is None:
             continue  # no content plugged in: nobody can have answered
         bulk = BULK_ANSWERED.get(qualified_name(hook))
-        if bulk is not None:
+        if bulk is not None and CONTENT[kind].eligible is None:
             answered |= _answered_counts(bulk(round_ids))
             continue
         for round_ in db.session.scalars(select(Round).where(Round.id.in_(round_ids))):

@@ -1,8 +1,9 @@
 """Use-cases of the round engine: planning rounds, moving them through their states, participation.
 
 What a round's content is (a survey, schemes and comments, a ballot) belongs to other areas. They plug
-into the engine through :func:`register`: which dwellings have answered, and what still blocks publishing
-the answer.
+into the engine through :func:`register`: which dwellings have answered, which may answer when that is
+not every dwelling with an owner or an occupant (the vote: owners only, in the scope of its questions),
+and what still blocks publishing the answer.
 """
 
 from __future__ import annotations
@@ -43,25 +44,35 @@ from consult.rounds.rules import overtaken
 AnsweredDwellings = Callable[[Round], set[int]]
 #: None when the round's answer may be published, else the reason it may not (shown to the worker)
 AnswerBlocker = Callable[[Round], Any]
+#: dwellings whose household may answer the round: dwelling id → stairwell unit id
+EligibleDwellings = Callable[[Round], dict[int, int]]
 
 
 @dataclass
 class RoundContent:
     answered: AnsweredDwellings | None = None
     answer_blocker: AnswerBlocker | None = None
+    #: None: every dwelling with a known owner or an occupant (``eligible_dwellings``)
+    eligible: EligibleDwellings | None = None
 
 
 CONTENT: dict[RoundKind, RoundContent] = {kind: RoundContent() for kind in RoundKind}
 
 
 def register(
-    kind: RoundKind, *, answered: AnsweredDwellings | None = None, answer_blocker: AnswerBlocker | None = None
+    kind: RoundKind,
+    *,
+    answered: AnsweredDwellings | None = None,
+    answer_blocker: AnswerBlocker | None = None,
+    eligible: EligibleDwellings | None = None,
 ) -> None:
     """Called by the area that owns a kind of round's content."""
     if answered is not None:
         CONTENT[kind].answered = answered
     if answer_blocker is not None:
         CONTENT[kind].answer_blocker = answer_blocker
+    if eligible is not None:
+        CONTENT[kind].eligible = eligible
 
 
 def rounds_of(compound: Compound) -> list[Round]:
@@ -175,6 +186,13 @@ def eligible_dwellings(compound_id: int) -> dict[int, int]:
     return {r.id: r.unit_id for r in rows if r.owner_id is not None or r.id in with_occupants}
 
 
+def round_eligible(round_: Round) -> dict[int, int]:
+    """Dwellings whose household may answer this round (dwelling id → unit id): the content's own rule
+    (the vote: owners only), else every dwelling with a known owner or an occupant."""
+    content = CONTENT[round_.kind]
+    return content.eligible(round_) if content.eligible else eligible_dwellings(round_.compound_id)
+
+
 def answered_dwellings(round_: Round) -> set[int]:
     content = CONTENT[round_.kind]
     return content.answered(round_) if content.answered else set()
@@ -196,7 +214,7 @@ class Participation:
 
 
 def participation(round_: Round) -> Participation:
-    eligible = eligible_dwellings(round_.compound_id)
+    eligible = round_eligible(round_)
     answered = answered_dwellings(round_) & eligible.keys()
     by_unit: dict[int, tuple[int, int]] = {}
     for dwelling_id, unit_id in eligible.items():

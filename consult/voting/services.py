@@ -161,7 +161,12 @@ class ProxyRefused(VotingError):
 
 def register_with_engine() -> None:
     """Plug the vote into the round engine for vote rounds (called at start-up; again changes nothing)."""
-    register(RoundKind.VOTE, answered=answered_dwellings, answer_blocker=answer_blocker)
+    register(
+        RoundKind.VOTE,
+        answered=answered_dwellings,
+        answer_blocker=answer_blocker,
+        eligible=eligible_dwellings,
+    )
 
 
 def _lock_owner(owner_id: int) -> None:
@@ -1298,6 +1303,18 @@ def answered_dwellings(round_: Round) -> set[int]:
     """Dwellings whose owner has a ballot counting in the round (for live participation)."""
     voted = select(Ballot.owner_id).where(Ballot.round_id == round_.id, Ballot.active.is_(True)).distinct()
     return set(db.session.scalars(select(Dwelling.id).where(Dwelling.owner_id.in_(voted))))
+
+
+def eligible_dwellings(round_: Round) -> dict[int, int]:
+    """Engine hook: the dwellings whose owner may vote in the round (dwelling id → unit id), those in
+    the scope of one of its questions at least. Occupants never vote: a dwelling with a tenant and no
+    known owner is not waited for."""
+    questions = questions_of(round_)
+    return {
+        h.dwelling_id: h.unit_id
+        for h in holdings(round_.compound_id)
+        if any(in_scope(q, h) for q in questions)
+    }
 
 
 def answer_blocker(round_: Round) -> Any:
