@@ -1,7 +1,12 @@
-"""Notices about rounds to the residents who left an e-mail address: a round opens, a round closes soon."""
+"""Notices about rounds to the residents who left an e-mail address: a round opens, a round closes soon.
+
+They go to the residents who may take part in the round: owners and occupants for a survey or comments,
+owners only for the vote (occupants never vote); a reminder only to those whose household has not
+answered yet."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,6 +20,7 @@ from consult.extensions import db
 from consult.notify.rules import closing_reminder_due
 from consult.notify.services import enqueue_to
 from consult.rounds.models import Round
+from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
 
 
@@ -31,27 +37,42 @@ def residents_of(compound_id: int) -> list[Owner | Occupant]:
     return [*owners, *occupants]
 
 
-def notify_residents(round_: Round, kind: str, now: datetime) -> int:
-    """Queue one notice of ``kind`` to each resident with an address, in the same transaction as the
-    event; a repeat for the same round is not queued twice. Returns how many were queued."""
+def _dwellings_of(person: Owner | Occupant) -> list[int]:
+    if isinstance(person, Occupant):
+        return [person.dwelling_id]
+    return [d.id for d in person.dwellings]
+
+
+def notify_residents(round_: Round, kind: str, now: datetime, waiting: Collection[int]) -> int:
+    """Queue one notice of ``kind`` to each resident with an address who may still answer for one of the
+    dwellings ``waiting`` (occupants never, for the vote), in the same transaction as the event; a repeat
+    for the same round is not queued twice. Returns how many were queued."""
     context = {
         "compound": round_.compound.name,
         "round_number": round_.number,
         "closes_at": round_.closes_at,
         "path": "/me",
     }
+    waiting = set(waiting)
     queued = 0
     for person in residents_of(round_.compound_id):
+        if round_.kind is RoundKind.VOTE and isinstance(person, Occupant):
+            continue
+        if waiting.isdisjoint(_dwellings_of(person)):
+            continue
         message = enqueue_to(person, kind, context, dedupe_key=f"round:{round_.id}:{kind}", now=now)
         queued += message is not None
     return queued
 
 
 def remind_closing(now: datetime) -> int:
-    """Reminders for every open round that closes within two days (run it from cron, e.g. hourly)."""
+    """Reminders for every open round that closes within two days (run it from cron, e.g. hourly), to
+    the residents whose household has not answered yet."""
+    from consult.rounds.services import participation  # the engine imports this module
+
     open_rounds = db.session.scalars(select(Round).where(Round.state == RoundState.OPEN)).all()
     return sum(
-        notify_residents(r, "round_closing", now)
+        notify_residents(r, "round_closing", now, participation(r).missing)
         for r in open_rounds
         if r.closes_at is not None and closing_reminder_due(r.closes_at, now)
     )

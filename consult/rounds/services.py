@@ -266,7 +266,7 @@ def apply(round_: Round, action: Action, actor: str, now: datetime, reason: str 
         round_.notice_ends_at = outcome.notice_ends_at
     _event(round_, actor, action.value, before, outcome.state, reason, now)
     if action is Action.OPEN:
-        notify_residents(round_, "round_opened", now)
+        notify_residents(round_, "round_opened", now, round_eligible(round_).keys())
     return round_
 
 
