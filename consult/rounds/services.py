@@ -145,9 +145,11 @@ def plan_default_rounds(compound: Compound, start: datetime, actor: str) -> list
 
 
 def set_schedule(
-    round_: Round, opens_at: datetime, closes_at: datetime, notice_days: int, actor: str
+    round_: Round, opens_at: datetime, closes_at: datetime, notice_days: int, actor: str, now: datetime
 ) -> None:
-    """Dates and notice days of a round still in draft (an open round may only be given more time)."""
+    """Dates and notice days of a round still in draft. An open round may only be given more time, and
+    only while it runs: once its closing time has passed its input has closed, and taking answers again
+    is a reopening (``reopen``, with its reason in the history), not a change of dates."""
     if closes_at <= opens_at:
         raise TransitionRefused(_l("The round must close after it opens."))
     if notice_days < 0:
@@ -155,6 +157,8 @@ def set_schedule(
     if round_.state is RoundState.OPEN:
         if round_.closes_at is not None and closes_at < round_.closes_at:
             raise TransitionRefused(_l("An open round may be extended, never shortened."))
+        if round_.closes_at is not None and now >= round_.closes_at:
+            raise TransitionRefused(_l("The round closed at its time: it can no longer be extended."))
         round_.closes_at = closes_at
     elif round_.state is RoundState.DRAFT:
         round_.opens_at, round_.closes_at, round_.notice_days = opens_at, closes_at, notice_days
@@ -166,9 +170,9 @@ def set_schedule(
         "round.scheduled",
         round_.compound_id,
         round=round_.id,
-        opens=opens_at,
-        closes=closes_at,
-        notice_days=notice_days,
+        opens=round_.opens_at,
+        closes=round_.closes_at,
+        notice_days=round_.notice_days,
     )
 
 

@@ -103,6 +103,7 @@ def schedule(compound_id: int, round_id: int) -> Any:
                 day_end(form.closes.data),
                 form.notice_days.data or 0,
                 _actor(),
+                utcnow(),
             )
             db.session.commit()
             flash(_("The dates are saved."), "success")
