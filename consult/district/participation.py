@@ -49,6 +49,16 @@ ApprovalOf = Callable[[Sequence[int]], dict[int, Fraction]]
 APPROVAL: dict[str, ApprovalOf] = {}
 
 
+#: the qualified name of a kind's own eligibility hook (``RoundContent.eligible``) → its bulk twin, a
+#: query of (round_id, dwelling_id): the dwellings whose household may answer each round
+BULK_ELIGIBLE: dict[str, AnsweredQuery] = {}
+
+
+def register_bulk_eligible(hook: Callable[..., Any] | str, query: AnsweredQuery) -> None:
+    """Give the eligibility hook ``hook`` (or its qualified name) a bulk twin."""
+    BULK_ELIGIBLE[hook if isinstance(hook, str) else qualified_name(hook)] = query
+
+
 def register_bulk_answered(hook: Callable[..., Any] | str, query: AnsweredQuery) -> None:
     """Give the engine hook ``hook`` (or its qualified name) a bulk twin."""
     BULK_ANSWERED[hook if isinstance(hook, str) else qualified_name(hook)] = query
@@ -91,6 +101,28 @@ def _answered_counts(query: Select[Any]) -> dict[int, int]:
     return dict(rows)  # type: ignore[arg-type]
 
 
+def _counts_among(
+    answered: Select[Any], eligible: Select[Any], round_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """(answered, eligible) of each round, the answered counted among that round's eligible dwellings:
+    two queries for all the rounds."""
+    may = eligible.subquery()
+    did = answered.subquery()
+    eligible_counts = dict(
+        db.session.execute(
+            select(may.c.round_id, func.count(func.distinct(may.c.dwelling_id))).group_by(may.c.round_id)
+        ).all()
+    )
+    answered_counts = dict(
+        db.session.execute(
+            select(did.c.round_id, func.count(func.distinct(did.c.dwelling_id)))
+            .join(may, (may.c.round_id == did.c.round_id) & (may.c.dwelling_id == did.c.dwelling_id))
+            .group_by(did.c.round_id)
+        ).all()
+    )
+    return {r: (answered_counts.get(r, 0), eligible_counts.get(r, 0)) for r in round_ids}
+
+
 def participation_of(
     rounds: Sequence[tuple[int, int, RoundKind]], eligible: Mapping[int, int] | None = None
 ) -> dict[int, tuple[int, int]]:
@@ -98,8 +130,9 @@ def participation_of(
 
     One query for eligibility (``roster_figures``; none when ``eligible``, each compound's count, is at
     hand) and one per kind of round, whatever the number of rounds, while every kind's engine hook has a
-    bulk twin; a hook without one, or a kind with its own eligibility (the vote: owners only, in the
-    scope of its questions), is asked round by round through the engine.
+    bulk twin. A kind with its own eligibility (the vote: owners only, in the scope of its questions)
+    needs a twin of that hook too (``BULK_ELIGIBLE``: one query more); a hook without its twin is asked
+    round by round through the engine.
     """
     if not rounds:
         return {}
@@ -118,8 +151,13 @@ def participation_of(
         if hook is None:
             continue  # no content plugged in: nobody can have answered
         bulk = BULK_ANSWERED.get(qualified_name(hook))
-        if bulk is not None and CONTENT[kind].eligible is None:
+        own = CONTENT[kind].eligible
+        if bulk is not None and own is None:
             answered |= _answered_counts(bulk(round_ids))
+            continue
+        bulk_eligible = BULK_ELIGIBLE.get(qualified_name(own)) if own is not None else None
+        if bulk is not None and bulk_eligible is not None:
+            result |= _counts_among(bulk(round_ids), bulk_eligible(round_ids), round_ids)
             continue
         for round_ in db.session.scalars(select(Round).where(Round.id.in_(round_ids))):
             counted = participation(round_)
@@ -183,6 +221,29 @@ def vote_answers(round_ids: Sequence[int]) -> Select[Any]:
     )
 
 
+def vote_eligible(round_ids: Sequence[int]) -> Select[Any]:
+    """Twin of ``consult.voting.services.eligible_dwellings``: the dwellings with a known owner in the
+    scope of one of the round's questions at least (the compound, a building or a stairwell unit)."""
+    from consult.voting.counting import Scope
+    from consult.voting.models import VoteQuestion
+
+    in_scope = or_(
+        VoteQuestion.scope == Scope.COMPOUND,
+        (VoteQuestion.scope == Scope.BUILDING) & (VoteQuestion.building_id == StairUnit.building_id),
+        (VoteQuestion.scope == Scope.UNIT) & (VoteQuestion.unit_id == Dwelling.unit_id),
+    )
+    return (
+        select(VoteQuestion.round_id.label("round_id"), Dwelling.id.label("dwelling_id"))
+        .join(Round, Round.id == VoteQuestion.round_id)
+        .join(Building, Building.compound_id == Round.compound_id)
+        .join(StairUnit, StairUnit.building_id == Building.id)
+        .join(Dwelling, Dwelling.unit_id == StairUnit.id)
+        .where(VoteQuestion.round_id.in_(round_ids), Dwelling.owner_id.is_not(None), in_scope)
+        .distinct()
+    )
+
+
 register_bulk_answered("consult.surveys.services.answered_dwellings", survey_answers)
 register_bulk_answered("consult.schemes.services.answered_dwellings", scheme_answers)
 register_bulk_answered("consult.voting.services.answered_dwellings", vote_answers)
+register_bulk_eligible("consult.voting.services.eligible_dwellings", vote_eligible)

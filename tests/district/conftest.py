@@ -55,7 +55,7 @@ def count_queries(app) -> Iterator[QueryCounter]:
 @pytest.fixture
 def engine_hooks() -> Iterator[dict]:
     """The round engine's content hooks and the district's bulk twins, restored afterwards."""
-    saved = {kind: RoundContent(c.answered, c.answer_blocker) for kind, c in CONTENT.items()}
+    saved = {kind: RoundContent(c.answered, c.answer_blocker, c.eligible) for kind, c in CONTENT.items()}
     saved_bulk = dict(BULK_ANSWERED)
     yield CONTENT
     CONTENT.clear()

@@ -195,8 +195,8 @@ def _compound_with_open_round(kind_number: int):
     return compound, round_, factories.dwelling_ids(compound)
 
 
-def _twin_agrees(engine_hooks, kind, hook, round_):
-    engine_hooks[kind] = RoundContent(answered=hook)
+def _twin_agrees(engine_hooks, kind, hook, round_, eligible=None):
+    engine_hooks[kind] = RoundContent(answered=hook, eligible=eligible)
     ours = participation_of([(round_.id, round_.compound_id, kind)])
     assert ours == {round_.id: _engine_counts([round_.id])[round_.id]}
     return ours[round_.id]
@@ -279,11 +279,13 @@ def test_scheme_twin(app, engine_hooks):
 
 def test_vote_twin(app, engine_hooks):
     from consult.voting.counting import Channel
+    from consult.voting.counting import Scope
     from consult.voting.counting import Topic
     from consult.voting.models import Ballot
     from consult.voting.models import BallotReceipt
     from consult.voting.models import VoteQuestion
     from consult.voting.services import answered_dwellings
+    from consult.voting.services import eligible_dwellings
 
     _compound, round_, dwellings = _compound_with_open_round(3)
     question = VoteQuestion(
@@ -311,3 +313,11 @@ def test_vote_twin(app, engine_hooks):
         )
     db.session.commit()
     assert _twin_agrees(engine_hooks, RoundKind.VOTE, answered_dwellings, round_) == (1, 4)
+    # the vote's own eligibility: owners only, in the scope of one question at least
+    own = _twin_agrees(engine_hooks, RoundKind.VOTE, answered_dwellings, round_, eligible_dwellings)
+    assert own == (1, 4)
+    question.scope, question.unit_id = Scope.UNIT, db.session.get(Dwelling, dwellings[0]).unit_id
+    db.session.commit()
+    in_unit = _twin_agrees(engine_hooks, RoundKind.VOTE, answered_dwellings, round_, eligible_dwellings)
+    assert in_unit[0] == 1
+    assert 0 < in_unit[1] < 4  # only that unit's owned dwellings

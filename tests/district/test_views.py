@@ -201,9 +201,14 @@ def test_csv_export_of_the_filtered_list_is_safe_for_excel(client, auth, reviewe
 def test_query_count_does_not_grow_with_the_compounds(
     client, auth, reviewer, count_queries, engine_hooks, path
 ):
+    from consult.voting.services import eligible_dwellings
+
     answered, bulk = _answered_by_room(("101", "201"))
     for kind in RoundKind:
         engine_hooks[kind] = RoundContent(answered=answered)
+    engine_hooks[
+        RoundKind.VOTE
+    ].eligible = eligible_dwellings  # the vote's own: owners in its questions' scope
     register_bulk_answered(answered, bulk)
     auth.login(reviewer)
     counts = []
