@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlalchemy import select
 
 from consult.compounds.models import Building
@@ -20,6 +21,8 @@ from consult.extensions import db
 from consult.notify.rules import closing_reminder_due
 from consult.notify.services import enqueue_to
 from consult.rounds.models import Round
+from consult.rounds.models import RoundEvent
+from consult.rounds.rules import Action
 from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
 
@@ -46,7 +49,7 @@ def _dwellings_of(person: Owner | Occupant) -> list[int]:
 def notify_residents(round_: Round, kind: str, now: datetime, waiting: Collection[int]) -> int:
     """Queue one notice of ``kind`` to each resident with an address who may still answer for one of the
     dwellings ``waiting`` (occupants never, for the vote), in the same transaction as the event; a repeat
-    for the same round is not queued twice. Returns how many were queued."""
+    for the same round is not queued twice, until the round is reopened. Returns how many were queued."""
     context = {
         "compound": round_.compound.name,
         "round_number": round_.number,
@@ -54,13 +57,20 @@ def notify_residents(round_: Round, kind: str, now: datetime, waiting: Collectio
         "path": "/me",
     }
     waiting = set(waiting)
+    # once the district review has reopened the round, it is announced and reminded again
+    reopened = db.session.scalar(
+        select(func.count(RoundEvent.id)).where(
+            RoundEvent.round_id == round_.id, RoundEvent.action == Action.REOPEN.value
+        )
+    )
+    dedupe_key = f"round:{round_.id}:{kind}" + (f":reopened{reopened}" if reopened else "")
     queued = 0
     for person in residents_of(round_.compound_id):
         if round_.kind is RoundKind.VOTE and isinstance(person, Occupant):
             continue
         if waiting.isdisjoint(_dwellings_of(person)):
             continue
-        message = enqueue_to(person, kind, context, dedupe_key=f"round:{round_.id}:{kind}", now=now)
+        message = enqueue_to(person, kind, context, dedupe_key=dedupe_key, now=now)
         queued += message is not None
     return queued
 

@@ -298,6 +298,8 @@ def reopen(round_: Round, actor: str, now: datetime, until: datetime, reason: st
     for later in latest_attempts(round_.compound):
         if later.number > round_.number and overtaken(later.state):
             _overtake(later, actor, now, reason)
+    db.session.flush()  # the reopening is counted in the notices' keys: announced, then reminded, again
+    notify_residents(round_, "round_opened", now, round_eligible(round_).keys())
     return round_
 
 

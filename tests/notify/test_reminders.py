@@ -118,3 +118,22 @@ def test_a_vote_is_announced_and_reminded_to_owners_who_have_not_voted(roster, i
     remind_closing(vote.closes_at - timedelta(days=1))
     db.session.commit()
     assert closing_to() == ["chen@example.test", "li@example.test"]
+
+
+def test_a_round_reopened_by_the_district_is_announced_and_reminded_again(needs_round, invitations):
+    from consult.rounds.services import reopen
+
+    first, _survey = needs_round
+    remind_closing(first.closes_at - timedelta(days=1))
+    apply(first, Action.CLOSE, "test", first.closes_at)
+    db.session.commit()
+    before_opened, before_closing = len(opened_to()), len(closing_to())
+    assert before_closing > 0
+    later = first.closes_at + timedelta(days=5)
+    reopen(first, "user:9", later, later + timedelta(days=10), "区级评审退回：需求需补充")
+    db.session.commit()
+    assert len(opened_to()) == 2 * before_opened  # everyone told again, with the new closing time
+    remind_closing(first.closes_at - timedelta(days=1))
+    remind_closing(first.closes_at - timedelta(hours=2))  # still once per reopening
+    db.session.commit()
+    assert len(closing_to()) == 2 * before_closing
