@@ -27,6 +27,22 @@ def day_end(day: date) -> datetime:
     return local_midnight(day + timedelta(days=1))
 
 
+def local_day(moment: datetime) -> date:
+    """The day a moment falls on in the district's time zone."""
+    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def schedule_days(opens_at: datetime | None, closes_at: datetime | None) -> dict[str, date]:
+    """A round's dates as the schedule form asks for them: the day it opens, and the last day it is open
+    (a close at midnight is the end of the day before)."""
+    days = {}
+    if opens_at is not None:
+        days["opens"] = local_day(opens_at)
+    if closes_at is not None:
+        days["closes"] = local_day(closes_at - timedelta(microseconds=1))
+    return days
+
+
 class PlanRoundsForm(FlaskForm):
     start = DateField(_l("First round opens on"), validators=[InputRequired()])
 

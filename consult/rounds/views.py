@@ -27,8 +27,10 @@ from consult.rounds.forms import PlanRoundsForm
 from consult.rounds.forms import ScheduleForm
 from consult.rounds.forms import day_end
 from consult.rounds.forms import local_midnight
+from consult.rounds.forms import schedule_days
 from consult.rounds.models import Round
 from consult.rounds.rules import Action
+from consult.rounds.rules import RoundState
 from consult.rounds.rules import TransitionRefused
 from consult.rounds.services import apply
 from consult.rounds.services import participation
@@ -94,7 +96,10 @@ def plan(compound_id: int) -> Any:
 def schedule(compound_id: int, round_id: int) -> Any:
     compound = staff_compound_or_404(compound_id)
     round_ = _round(compound, round_id)
-    form = ScheduleForm(notice_days=round_.notice_days)
+    form = ScheduleForm(notice_days=round_.notice_days, **schedule_days(round_.opens_at, round_.closes_at))
+    is_open = round_.state is RoundState.OPEN
+    if is_open:  # it has opened: only a later close can be set
+        form.opens.render_kw = {"readonly": True}
     if form.validate_on_submit() and form.opens.data and form.closes.data:
         try:
             set_schedule(
@@ -111,7 +116,9 @@ def schedule(compound_id: int, round_id: int) -> Any:
         except TransitionRefused as refused:
             db.session.rollback()
             form.closes.errors = [str(refused.reason)]
-    return render_template("rounds/schedule.html", compound=compound, round=round_, form=form)
+    return render_template(
+        "rounds/schedule.html", compound=compound, round=round_, form=form, is_open=is_open
+    )
 
 
 #: what a worker is told once an action is done

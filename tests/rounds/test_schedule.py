@@ -4,6 +4,7 @@ open round may be given more time while it runs, never once its closing time has
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -87,3 +88,15 @@ def test_dates_picked_on_the_page_are_days_in_shanghai(client, auth, worker, com
     last = datetime(2027, 1, 10, 15, 59, 59, tzinfo=UTC)
     assert is_open_for_input(RoundState.OPEN, first.opens_at, first.closes_at, last)
     assert not is_open_for_input(RoundState.OPEN, first.opens_at, first.closes_at, first.closes_at)
+    # the page shows the dates as saved, as days in Shanghai
+    form = client.get(f"/compounds/{compound.id}/rounds/{first.id}/schedule").get_data(as_text=True)
+    assert 'value="2026-12-01"' in form
+    assert 'value="2027-01-10"' in form  # the last day open, not the midnight after it
+
+
+def test_an_open_rounds_dates_page_keeps_its_opening_and_asks_only_for_more_time(client, auth, worker, first):
+    auth.login(worker)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    html = client.get(f"/compounds/{first.compound_id}/rounds/{first.id}/schedule").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="opens"[^>]*readonly', html)
+    assert "it may be given more time, never less" in html
