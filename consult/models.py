@@ -21,6 +21,7 @@ from consult.experts.models import Panel
 from consult.experts.models import PanelMember
 from consult.experts.models import PanelOpinion
 from consult.experts.models import PanelRemark
+from consult.experts.models import PanelReopening
 from consult.experts.models import Score
 from consult.experts.models import Submission
 from consult.notify.models import OutboxMessage
@@ -74,6 +75,7 @@ __all__ = [
     "PanelMember",
     "PanelOpinion",
     "PanelRemark",
+    "PanelReopening",
     "PaperEntry",
     "PaperSheet",
     "PrivacyAcknowledgement",

@@ -23,6 +23,7 @@ from wtforms.validators import Optional
 from consult.experts.models import Criterion
 from consult.experts.rules import Aggregation
 from consult.experts.rules import Verdict
+from consult.forms import ConfirmForm
 
 AGGREGATION_LABELS = {
     Aggregation.MEAN: _l("Mean"),
@@ -52,6 +53,15 @@ class PanelForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button: freeze, submit, close (CSRF only)."""
+
+
+class ReopenForm(ConfirmForm):
+    """Open a closed panel again (its round reopened by the district review): why, and the box ticked."""
+
+    reason = TextAreaField(
+        _l("Why the panel is reopened (shown on the panel's page)"),
+        validators=[InputRequired(), Length(max=2000)],
+    )
 
 
 class ConflictForm(FlaskForm):

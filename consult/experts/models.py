@@ -47,6 +47,9 @@ class Panel(db.Model):
     criteria: Mapped[list[Criterion]] = relationship(
         back_populates="panel", order_by="Criterion.position", cascade="all, delete-orphan"
     )
+    reopenings: Mapped[list[PanelReopening]] = relationship(
+        back_populates="panel", order_by="PanelReopening.id", cascade="all, delete-orphan"
+    )
 
     @property
     def closed(self) -> bool:
@@ -164,3 +167,21 @@ class PanelRemark(db.Model):
 
     member: Mapped[PanelMember] = relationship()
     scheme: Mapped[Scheme] = relationship()
+
+
+class PanelReopening(db.Model):
+    """The panel opened again after it closed, because the district review reopened its round: who,
+    when, why, and when the closing it undid was. The members' submissions were withdrawn then (their
+    scores stay, to be changed and submitted again)."""
+
+    __tablename__ = "panel_reopening"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("expert_panel.id"), index=True)
+    by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)
+    #: when the panel had closed, before this reopening
+    closed_at: Mapped[datetime]
+
+    panel: Mapped[Panel] = relationship(back_populates="reopenings")
+    by: Mapped[User] = relationship()

@@ -9,7 +9,14 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from fractions import Fraction
+
+from consult.rounds.rules import RoundState
+
+#: round states in which a reopened round takes its revised scheme: open for comments, or closed while
+#: the revision and the answers are written (before they are published again)
+TAKING_REVISION = (RoundState.OPEN, RoundState.CLOSED)
 
 #: the trimmed mean drops the highest and lowest score only when at least this many experts scored
 TRIM_MINIMUM = 5
@@ -224,3 +231,17 @@ def expert_totals(
                 (Fraction(spec.weight * values[spec.key], spec.scale) for spec in rubric), Fraction(0)
             )
     return dict(totals)
+
+
+def may_reopen(
+    panel_closed_at: datetime | None, round_state: RoundState, round_reopened_at: datetime | None
+) -> bool:
+    """A closed panel opens again only when the district review has reopened its round since the panel
+    closed, and only until the round publishes its answers again: the experts then score the schemes as
+    they are now (a revised version included)."""
+    return (
+        panel_closed_at is not None
+        and round_reopened_at is not None
+        and round_reopened_at > panel_closed_at
+        and round_state in TAKING_REVISION
+    )

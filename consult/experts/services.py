@@ -26,6 +26,7 @@ from consult.experts.models import Panel
 from consult.experts.models import PanelMember
 from consult.experts.models import PanelOpinion
 from consult.experts.models import PanelRemark
+from consult.experts.models import PanelReopening
 from consult.experts.models import Score
 from consult.experts.models import Submission
 from consult.experts.rules import Aggregation
@@ -34,6 +35,8 @@ from consult.experts.rules import Verdict
 from consult.extensions import db
 from consult.notify.services import enqueue_to
 from consult.rounds.models import Round
+from consult.rounds.models import RoundEvent
+from consult.rounds.rules import Action
 from consult.rounds.rules import RoundKind
 from consult.schemes.models import Scheme
 
@@ -395,6 +398,60 @@ def close(panel: Panel, by: User, now: datetime | None = None) -> None:
     panel.rubric_frozen = True
     db.session.flush()
     record(actor_of(by), "experts.panel_closed", panel.round.compound_id, panel=panel.id)
+
+
+def round_reopened_at(round_: Round) -> datetime | None:
+    """When the district review last reopened the round (None if it never did)."""
+    return db.session.scalar(
+        select(RoundEvent.at)
+        .where(RoundEvent.round_id == round_.id, RoundEvent.action == Action.REOPEN.value)
+        .order_by(RoundEvent.at.desc(), RoundEvent.id.desc())
+        .limit(1)
+    )
+
+
+def may_reopen(panel: Panel) -> bool:
+    """Whether the closed panel may open again now (see ``rules.may_reopen``)."""
+    return rules.may_reopen(panel.closed_at, panel.round.state, round_reopened_at(panel.round))
+
+
+def reopen(panel: Panel, by: User, reason: str, now: datetime | None = None) -> PanelReopening:
+    """Open a closed panel again because the district review reopened its round: the members score the
+    schemes as they are now. Every submission is withdrawn, so that each scoring member may change their
+    scores and must submit again before seeing the others' (the scores stay as the starting point; the
+    earlier figures stay in the record versions already frozen). Who, when and why is kept."""
+    if by.role not in OVERSEERS and panel.chair_id != by.id:
+        raise PanelRefused(_l("Only the chair or a district reviewer can reopen the panel."))
+    if not panel.closed:
+        raise PanelRefused(_l("The panel is open."))
+    if not may_reopen(panel):
+        raise PanelRefused(
+            _l(
+                "A closed panel is reopened only while its round, reopened by the district review since "
+                "the panel closed, has not published its answers again."
+            )
+        )
+    if not reason.strip():
+        raise PanelRefused(_l("Say why the panel is reopened."))
+    assert panel.closed_at is not None
+    reopening = PanelReopening(
+        panel=panel, by_id=by.id, at=now or utcnow(), reason=reason.strip(), closed_at=panel.closed_at
+    )
+    db.session.add(reopening)
+    withdrawn = sorted(m.id for m in panel.members if m.submission is not None)
+    for member in panel.members:
+        member.submission = None
+    panel.closed_at = None
+    db.session.flush()
+    record(
+        actor_of(by),
+        "experts.panel_reopened",
+        panel.round.compound_id,
+        panel=panel.id,
+        reason=reopening.reason,
+        submissions_withdrawn=withdrawn,
+    )
+    return reopening
 
 
 def write_opinion(

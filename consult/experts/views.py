@@ -32,6 +32,7 @@ from consult.experts.forms import ConflictForm
 from consult.experts.forms import OpinionForm
 from consult.experts.forms import PanelForm
 from consult.experts.forms import RemarkForm
+from consult.experts.forms import ReopenForm
 from consult.experts.forms import rubric_form
 from consult.experts.forms import score_form
 from consult.experts.models import Criterion
@@ -169,6 +170,8 @@ def panel(panel_id: int) -> Any:
         may_see=services.may_see_results(panel, current_user),
         action=ActionForm(),
         close_form=ConfirmForm(),
+        reopen_form=ReopenForm(),
+        may_reopen=panel.closed and services.may_reopen(panel),
         aggregation_label=AGGREGATION_LABELS[panel.aggregation],
         verdict_labels=VERDICT_LABELS,
     )
@@ -314,6 +317,30 @@ def close(panel_id: int) -> Any:
         else:
             db.session.commit()
             flash(_("The panel is closed."), "success")
+    return redirect(url_for("experts.panel", panel_id=panel.id))
+
+
+@bp.post("/experts/panels/<int:panel_id>/reopen")
+@role_required(*EVERYONE)
+def reopen(panel_id: int) -> Any:
+    """Open the closed panel again, its round being reopened by the district review (the chair or a
+    district reviewer, with a reason and the box ticked)."""
+    panel = _panel_or_404(panel_id)
+    if not _may_manage(panel):
+        abort(403)
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        flash(_("Say why the panel is reopened, and tick the box beside “Reopen the panel”."), "error")
+    else:
+        try:
+            services.reopen(panel, current_user, form.reason.data or "")
+        except PanelRefused as refused:
+            flash(str(refused), "error")
+        else:
+            db.session.commit()
+            flash(
+                _("The panel is reopened: its members may change their scores and submit again."), "success"
+            )
     return redirect(url_for("experts.panel", panel_id=panel.id))
 
 

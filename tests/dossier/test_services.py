@@ -342,3 +342,39 @@ def test_a_repeated_scheme_round_is_scored_by_its_own_panel_without_the_old_scor
         db.session.scalars(select(Score).where(Score.member_id.in_([m.id for m in old_panel.members]))).all()
         == old_scores
     )
+
+
+def test_a_panel_reopened_with_round_two_scores_the_revision_into_the_next_version(consultation, staff):
+    """A return reopens round 2 in place: its panel opens again, an expert changes a score and submits,
+    the panel closes, and the next version of the record carries the new figures while the version
+    already submitted keeps the old ones."""
+    from consult.experts import services as panels
+
+    record = submit(consultation)
+    before = json.loads(record.snapshot)["sections"]["experts"][0]
+    scheme_round = consultation.rounds[1]
+    panel = panels.panel_of(scheme_round)
+    moment = now()
+    services.return_record(record, {"experts": "请按修订方案重新评分"}, 2, 7, False, "user:2", moment)
+    panels.reopen(panel, staff["reviewer"], "方案已按退回意见修订", moment)
+    scheme = panels.schemes_of(panel)[0]
+    for user, value in ((staff["expert"], 2), (staff["expert2"], 4)):
+        member = panels.member_of(panel, user)
+        panels.save_scores(member, scheme, {c.id: (value, "修订后") for c in panel.criteria})
+        panels.submit(member, moment)
+    panels.close(panel, staff["expert"], moment)
+    db.session.commit()
+
+    second = services.freeze(consultation.compound, FUNDING, "user:1", moment)  # the next version
+    db.session.commit()
+    after = json.loads(second.snapshot)["sections"]["experts"][0]
+    assert second.version == 2
+    totals = {r["scheme"]: r["total"] for r in after["results"]}
+    earlier = {r["scheme"]: r["total"] for r in before["results"]}
+    assert totals["A"] == "30"  # (2 + 4) / 2 = 3 of 10 on every criterion
+    assert earlier["A"] != "30"
+    assert totals["B"] == earlier["B"]  # not scored again: the same figures
+    assert after["closed_at"] != before["closed_at"]
+    first = services.record_version(consultation.compound.id, 1)
+    assert json.loads(first.snapshot)["sections"]["experts"][0] == before
+    assert services.is_intact(first)

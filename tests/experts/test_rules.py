@@ -1,3 +1,6 @@
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from fractions import Fraction
 
 import pytest
@@ -12,10 +15,12 @@ from consult.experts.rules import centre
 from consult.experts.rules import check_rubric
 from consult.experts.rules import disagrees
 from consult.experts.rules import expert_totals
+from consult.experts.rules import may_reopen
 from consult.experts.rules import method_used
 from consult.experts.rules import ranking
 from consult.experts.rules import variance
 from consult.experts.rules import with_new_criterion
+from consult.rounds.rules import RoundState
 
 TWO = (CriterionSpec("safety", "安全", "Safety", 60), CriterionSpec("cost", "造价", "Cost", 40))
 
@@ -198,3 +203,29 @@ def test_a_conflict_can_take_a_criterion_below_the_trimming_bar() -> None:
 )
 def test_the_method_used_is_read_from_the_figures(methods, stated) -> None:
     assert method_used(methods) == stated
+
+
+CLOSED_AT = datetime(2026, 11, 1, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("state", "reopened_at", "expected"),
+    [
+        (RoundState.OPEN, CLOSED_AT + timedelta(days=3), True),  # reopened since: comments again
+        (RoundState.CLOSED, CLOSED_AT + timedelta(days=3), True),  # the revision being written
+        (RoundState.NOTICE, CLOSED_AT + timedelta(days=3), False),  # answers published again
+        (RoundState.DONE, CLOSED_AT + timedelta(days=3), False),
+        (RoundState.FAILED, CLOSED_AT + timedelta(days=3), False),  # held again: a new panel
+        (RoundState.OPEN, None, False),  # never reopened
+        (RoundState.OPEN, CLOSED_AT - timedelta(days=3), False),  # reopened before the panel closed
+        (RoundState.OPEN, CLOSED_AT, False),
+    ],
+)
+def test_a_panel_reopens_only_while_its_round_reopened_since_takes_the_revision(
+    state, reopened_at, expected
+) -> None:
+    assert may_reopen(CLOSED_AT, state, reopened_at) is expected
+
+
+def test_an_open_panel_is_not_reopened() -> None:
+    assert not may_reopen(None, RoundState.OPEN, CLOSED_AT)

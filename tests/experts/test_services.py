@@ -1,8 +1,10 @@
+from datetime import timedelta
 from fractions import Fraction
 
 import pytest
 from sqlalchemy import select
 
+from consult.db import utcnow
 from consult.experts import services
 from consult.experts.rules import Aggregation
 from consult.experts.rules import CriterionSpec
@@ -310,3 +312,73 @@ def test_representative_without_a_score_sees_results_only_once_closed(
     assert not services.may_see_results(panel, resident)
     services.close(panel, reviewer)
     assert services.may_see_results(panel, resident)
+
+
+def reopen_round(round_, at):
+    """The district review returns the record: the round, its answers published, takes input again."""
+    from consult.rounds.rules import RoundState
+    from consult.rounds.services import reopen
+
+    round_.state = RoundState.NOTICE
+    reopen(round_, "user:review", at, at + timedelta(days=7), "方案需修订")
+
+
+def test_a_closed_panel_reopens_once_its_round_is_reopened(panel, experts, reviewer) -> None:
+    """Round 2 reopened by a return: the chair or a reviewer opens the panel again, with a reason; the
+    submissions are withdrawn, so each expert may change their scores and must submit again before
+    seeing the others' new ones."""
+    import json
+
+    from consult.audit.models import AuditEntry
+
+    services.set_rubric(panel, two_criteria(), reviewer)
+    first, second = panel.members[1], panel.members[2]
+    score_all(panel, first, {"A": (5, 5), "B": (6, 6)})
+    score_all(panel, second, {"A": (7, 7), "B": (8, 8)})
+    closed_at = utcnow() - timedelta(days=2)
+    services.close(panel, experts[0], closed_at)
+    with pytest.raises(PanelRefused, match="reopened only while"):  # the round was never reopened
+        services.reopen(panel, reviewer, "方案已修订")
+    reopen_round(panel.round, closed_at + timedelta(days=1))
+    with pytest.raises(PanelRefused, match="Only the chair"):
+        services.reopen(panel, experts[1], "方案已修订")
+    with pytest.raises(PanelRefused, match="Say why"):
+        services.reopen(panel, reviewer, "  ")
+    assert panel.closed
+
+    reopening = services.reopen(panel, reviewer, " 方案已修订 ")
+    assert not panel.closed
+    assert (reopening.by, reopening.reason, reopening.closed_at) == (reviewer, "方案已修订", closed_at)
+    assert panel.reopenings == [reopening]
+    assert first.submission is None
+    assert second.submission is None
+    assert {s.value for s in services.scores_by(first, services.schemes_of(panel)[0]).values()} == {5}
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "experts.panel_reopened")).one()
+    assert json.loads(entry.detail)["submissions_withdrawn"] == sorted([first.id, second.id])
+    with pytest.raises(PanelRefused, match="The panel is open"):
+        services.reopen(panel, reviewer, "again")
+
+    # independence: nobody sees the others' new scores before submitting again
+    assert not services.may_see_results(panel, first.user)
+    assert not services.may_see_results(panel, second.user)
+    score_all(panel, first, {"A": (9, 9), "B": (6, 6)})  # changes scheme A, submits again
+    assert services.may_see_results(panel, first.user)
+    assert not services.may_see_results(panel, second.user)
+    assert services.counted_members(panel) == [first]  # the second's scores stay hidden meanwhile
+    services.close(panel, experts[0])
+    # scheme A: (9 + 7) / 2 = 8 on both criteria → 80 (it was (5 + 7) / 2 = 6 → 60)
+    assert services.results(panel).by_scheme[services.schemes_of(panel)[0].id].total == Fraction(80)
+
+
+def test_a_panel_is_not_reopened_once_the_round_publishes_its_answers_again(panel, experts, reviewer) -> None:
+    from consult.rounds.rules import RoundState
+
+    closed_at = utcnow() - timedelta(days=2)
+    services.close(panel, experts[0], closed_at)
+    reopen_round(panel.round, closed_at + timedelta(days=1))
+    panel.round.state = RoundState.CLOSED  # the revision is being written: still in time
+    assert services.may_reopen(panel)
+    panel.round.state = RoundState.NOTICE  # the answers are out again
+    assert not services.may_reopen(panel)
+    with pytest.raises(PanelRefused, match="reopened only while"):
+        services.reopen(panel, experts[0], "方案已修订")

@@ -339,3 +339,51 @@ def test_the_submit_button_shows_once_every_scheme_is_scored(client, auth, panel
     after = client.get(f"/experts/panels/{panel.id}").get_data(as_text=True)
     assert "Submit my scores" in after
     assert "Score every scheme on every criterion" not in after
+
+
+def test_the_chair_reopens_the_panel_once_the_round_is_reopened(
+    client, auth, panel, experts, reviewer
+) -> None:
+    from datetime import timedelta
+
+    from consult.rounds.services import reopen
+
+    closed_at = utcnow() - timedelta(days=2)
+    services.close(panel, experts[0], closed_at)
+    db.session.commit()
+    url = f"/experts/panels/{panel.id}/reopen"
+    data = {"reason": "Scheme A was revised", "confirm": "y"}
+    auth.login(experts[1])  # a member, not the chair
+    assert client.post(url, data=data).status_code == 403
+    auth.logout()
+
+    auth.login(experts[0])
+    page = client.get(f"/experts/panels/{panel.id}").get_data(as_text=True)
+    assert url not in page  # no reopening form
+    refused = client.post(url, data=data, follow_redirects=True).get_data(as_text=True)
+    assert "reopened only while its round" in refused  # the round was not reopened
+    db.session.expire_all()
+    assert panel.closed
+
+    panel.round.state = RoundState.NOTICE
+    reopen(panel.round, "user:review", closed_at + timedelta(days=1), utcnow() + timedelta(days=7), "revise")
+    db.session.commit()
+    assert url in client.get(f"/experts/panels/{panel.id}").get_data(as_text=True)
+    client.post(url, data={"reason": "Scheme A was revised"})  # the box not ticked
+    client.post(url, data={"confirm": "y"})  # no reason
+    db.session.expire_all()
+    assert panel.closed
+    page = client.post(url, data=data, follow_redirects=True).get_data(as_text=True)
+    db.session.expire_all()
+    assert not panel.closed
+    assert "The panel is reopened" in page
+    assert f"by {experts[0].name}" in page
+    assert "Scheme A was revised" in page
+    assert url not in page
+    auth.logout()
+
+    auth.login(experts[1])  # may score again
+    scheme = services.schemes_of(panel)[0]
+    assert score_by_post(client, panel, scheme, 4, 4, "revised").status_code == 302
+    member = services.member_of(panel, experts[1])
+    assert {s.value for s in services.scores_by(member, scheme).values()} == {4}

@@ -125,6 +125,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "experts.score": frozenset(),  # members only
     "experts.submit": frozenset(),  # members only
     "experts.close": DISTRICT,
+    "experts.reopen": DISTRICT,  # the chair too
     "experts.opinion": frozenset(),  # the chair only
     "experts.remark": frozenset(),  # members only
     "experts.grant": DISTRICT,  # the chair too
