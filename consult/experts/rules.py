@@ -14,6 +14,8 @@ from fractions import Fraction
 
 from consult.rounds.rules import RoundState
 
+#: round states in which the round's answers ("down") are published: the panel's word is out
+ANSWERS_PUBLISHED = (RoundState.NOTICE, RoundState.DONE)
 #: round states in which a reopened round takes its revised scheme: open for comments, or closed while
 #: the revision and the answers are written (before they are published again)
 TAKING_REVISION = (RoundState.OPEN, RoundState.CLOSED)
@@ -245,3 +247,9 @@ def may_reopen(
         and round_reopened_at > panel_closed_at
         and round_state in TAKING_REVISION
     )
+
+
+def may_write_opinion(round_state: RoundState) -> bool:
+    """The chair writes or changes the panel's opinion, before or after the panel closes, until the
+    round's answers are published (the opinion is part of what comes down to residents)."""
+    return round_state not in ANSWERS_PUBLISHED

@@ -389,7 +389,8 @@ def may_see_results(panel: Panel, user: User) -> bool:
 
 
 def close(panel: Panel, by: User, now: datetime | None = None) -> None:
-    """No more declarations or scores; results stand as they are."""
+    """No more declarations, scores or remarks; results stand as they are (the chair may still write
+    the opinion until the round's answers are published: ``write_opinion``)."""
     if by.role not in OVERSEERS and panel.chair_id != by.id:
         raise PanelRefused(_l("Only the chair or a district reviewer can close the panel."))
     if panel.closed:
@@ -457,8 +458,12 @@ def reopen(panel: Panel, by: User, reason: str, now: datetime | None = None) -> 
 def write_opinion(
     panel: Panel, scheme: Scheme, by: User, verdict: Verdict, changes: str = ""
 ) -> PanelOpinion:
+    """The chair's opinion on a scheme, written or changed before or after the panel closes (once the
+    results are known), until the round's answers are published."""
     if panel.chair_id != by.id:
         raise PanelRefused(_l("Only the chair writes the panel's opinion."))
+    if not rules.may_write_opinion(panel.round.state):
+        raise PanelRefused(_l("The round's answers are published: the panel's opinion can no longer change."))
     if verdict is Verdict.RECOMMEND_WITH_CHANGES and not changes.strip():
         raise PanelRefused(_l("List the changes required."))
     opinion = opinion_on(panel, scheme)

@@ -42,6 +42,7 @@ from consult.experts.models import Score
 from consult.experts.rules import Aggregation
 from consult.experts.rules import CriterionSpec
 from consult.experts.rules import Verdict
+from consult.experts.rules import may_write_opinion
 from consult.experts.rules import with_new_criterion
 from consult.experts.services import PanelRefused
 from consult.extensions import db
@@ -172,6 +173,7 @@ def panel(panel_id: int) -> Any:
         close_form=ConfirmForm(),
         reopen_form=ReopenForm(),
         may_reopen=panel.closed and services.may_reopen(panel),
+        may_write_opinion=may_write_opinion(panel.round.state),
         aggregation_label=AGGREGATION_LABELS[panel.aggregation],
         verdict_labels=VERDICT_LABELS,
     )

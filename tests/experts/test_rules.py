@@ -16,6 +16,7 @@ from consult.experts.rules import check_rubric
 from consult.experts.rules import disagrees
 from consult.experts.rules import expert_totals
 from consult.experts.rules import may_reopen
+from consult.experts.rules import may_write_opinion
 from consult.experts.rules import method_used
 from consult.experts.rules import ranking
 from consult.experts.rules import variance
@@ -229,3 +230,17 @@ def test_a_panel_reopens_only_while_its_round_reopened_since_takes_the_revision(
 
 def test_an_open_panel_is_not_reopened() -> None:
     assert not may_reopen(None, RoundState.OPEN, CLOSED_AT)
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (RoundState.DRAFT, True),
+        (RoundState.OPEN, True),
+        (RoundState.CLOSED, True),
+        (RoundState.NOTICE, False),
+        (RoundState.DONE, False),
+    ],
+)
+def test_the_opinion_is_written_until_the_answers_are_published(state, expected) -> None:
+    assert may_write_opinion(state) is expected

@@ -382,3 +382,15 @@ def test_a_panel_is_not_reopened_once_the_round_publishes_its_answers_again(pane
     assert not services.may_reopen(panel)
     with pytest.raises(PanelRefused, match="reopened only while"):
         services.reopen(panel, experts[0], "方案已修订")
+
+
+def test_the_opinion_is_written_after_the_close_until_the_answers_are_published(panel, experts) -> None:
+    from consult.rounds.rules import RoundState
+
+    scheme = schemes_of(panel.round)[0]
+    services.close(panel, experts[0])
+    services.write_opinion(panel, scheme, experts[0], Verdict.RECOMMEND)  # once the results are known
+    panel.round.state = RoundState.NOTICE
+    with pytest.raises(PanelRefused, match="answers are published"):
+        services.write_opinion(panel, scheme, experts[0], Verdict.DO_NOT_RECOMMEND)
+    assert services.opinion_on(panel, scheme).verdict is Verdict.RECOMMEND

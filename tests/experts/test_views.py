@@ -387,3 +387,22 @@ def test_the_chair_reopens_the_panel_once_the_round_is_reopened(
     assert score_by_post(client, panel, scheme, 4, 4, "revised").status_code == 302
     member = services.member_of(panel, experts[1])
     assert {s.value for s in services.scores_by(member, scheme).values()} == {4}
+
+
+def test_the_opinion_is_written_after_the_close_not_after_the_answers(client, auth, panel, experts) -> None:
+    scheme = services.schemes_of(panel)[0]
+    url = f"/experts/panels/{panel.id}/schemes/{scheme.id}/opinion"
+    auth.login(experts[0])
+    page = client.get(f"/experts/panels/{panel.id}").get_data(as_text=True)
+    assert "The chair may still write or change the panel's opinion until the round's answers" in page
+    services.close(panel, experts[0])
+    db.session.commit()
+    assert client.post(url, data={"verdict": "recommend"}).status_code == 302
+    assert services.opinion_on(panel, scheme).verdict is Verdict.RECOMMEND
+    panel.round.state = RoundState.NOTICE
+    db.session.commit()
+    assert url not in client.get(f"/experts/panels/{panel.id}").get_data(as_text=True)
+    page = client.post(url, data={"verdict": "not_recommend"}, follow_redirects=True).get_data(as_text=True)
+    assert "can no longer change" in page
+    db.session.rollback()
+    assert services.opinion_on(panel, scheme).verdict is Verdict.RECOMMEND
