@@ -3,7 +3,7 @@ review, takes its revised scheme (who, when, why, and the closing it undid).
 
 Revision ID: c4d8e2f6a1b3
 Revises: b2e6d4a8c1f3
-Create Date: 2026-12-14 10:00:00.000000
+Create Date: 2026-11-28 04:40:00.000000
 
 """
 from alembic import op
