@@ -444,6 +444,19 @@ def reopen(panel: Panel, by: User, reason: str, now: datetime | None = None) -> 
         member.submission = None
     panel.closed_at = None
     db.session.flush()
+    for member in panel.members:
+        if member.user_id != by.id:
+            enqueue_to(
+                member.user,
+                "panel_reopened",
+                {
+                    "compound": panel.round.compound.name,
+                    "panel": panel.id,
+                    "reason": reopening.reason,
+                    "path": f"/experts/panels/{panel.id}",
+                },
+                dedupe_key=f"panel_reopened:{reopening.id}:{member.user_id}",
+            )
     record(
         actor_of(by),
         "experts.panel_reopened",

@@ -29,6 +29,7 @@ class NoticeKind(enum.StrEnum):
     COMMENT_ANSWERED = "comment_answered"
     VOTE_RECEIVED = "vote_received"
     PANEL_INVITATION = "panel_invitation"
+    PANEL_REOPENED = "panel_reopened"
     RECORD_RETURNED = "record_returned"
     RECORD_APPROVED = "record_approved"
     PASSWORD_RESET = "password_reset"  # noqa: S105  a kind of notice, not a password

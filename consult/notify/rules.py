@@ -10,7 +10,14 @@ from typing import Any
 
 #: Sent whatever the recipient chose: they answer something the recipient did or must do.
 ESSENTIAL_KINDS = frozenset(
-    {"vote_received", "panel_invitation", "record_returned", "record_approved", "password_reset"}
+    {
+        "vote_received",
+        "panel_invitation",
+        "panel_reopened",
+        "record_returned",
+        "record_approved",
+        "password_reset",
+    }
 )
 
 #: Notices whose text is wiped once sent: it holds a link that acts for its recipient (a new password).
@@ -29,6 +36,7 @@ CONTEXT_KEYS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"path"}),
     ),
     "panel_invitation": (frozenset({"compound", "panel", "path"}), frozenset({"respond_by"})),
+    "panel_reopened": (frozenset({"compound", "panel", "reason", "path"}), frozenset()),
     "record_returned": (frozenset({"compound", "version", "reasons", "path"}), frozenset()),
     "record_approved": (frozenset({"compound", "version", "path"}), frozenset()),
     "password_reset": (frozenset({"path", "minutes"}), frozenset()),

@@ -206,7 +206,23 @@ def publish_blocker(round_: Round) -> Any:
         .outerjoin(CommentAnswer, CommentAnswer.comment_id == SchemeComment.id)
         .where(SchemeComment.round_id == round_.id)
     ).all()
-    return answer_blocker(CommentFacts(outcome, revised is not None) for outcome, revised in rows)
+    blocked = answer_blocker(CommentFacts(outcome, revised is not None) for outcome, revised in rows)
+    if blocked is None and _panel_scoring(round_):
+        return _l(
+            "The expert panel is still scoring: the answers show its result, so it closes first (its chair"
+            " or a district reviewer closes it)."
+        )
+    return blocked
+
+
+def _panel_scoring(round_: Round) -> bool:
+    """Whether the round has an expert panel that has not closed."""
+    from consult.experts.models import Panel  # the experts area builds on this one's schemes
+
+    return (
+        db.session.scalar(select(Panel.id).where(Panel.round_id == round_.id, Panel.closed_at.is_(None)))
+        is not None
+    )
 
 
 def register_with_engine() -> None:

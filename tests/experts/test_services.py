@@ -323,7 +323,9 @@ def reopen_round(round_, at):
     reopen(round_, "user:review", at, at + timedelta(days=7), "方案需修订")
 
 
-def test_a_closed_panel_reopens_once_its_round_is_reopened(panel, experts, reviewer) -> None:
+def test_a_closed_panel_reopens_once_its_round_is_reopened(
+    panel, experts, reviewer, english_messages
+) -> None:
     """Round 2 reopened by a return: the chair or a reviewer opens the panel again, with a reason; the
     submissions are withdrawn, so each expert may change their scores and must submit again before
     seeing the others' new ones."""
@@ -350,6 +352,8 @@ def test_a_closed_panel_reopens_once_its_round_is_reopened(panel, experts, revie
     assert not panel.closed
     assert (reopening.by, reopening.reason, reopening.closed_at) == (reviewer, "方案已修订", closed_at)
     assert panel.reopenings == [reopening]
+    told = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "panel_reopened")).all()
+    assert sorted(m.to_address for m in told) == sorted(m.user.email for m in panel.members)
     assert first.submission is None
     assert second.submission is None
     assert {s.value for s in services.scores_by(first, services.schemes_of(panel)[0]).values()} == {5}
@@ -370,7 +374,9 @@ def test_a_closed_panel_reopens_once_its_round_is_reopened(panel, experts, revie
     assert services.results(panel).by_scheme[services.schemes_of(panel)[0].id].total == Fraction(80)
 
 
-def test_a_panel_is_not_reopened_once_the_round_publishes_its_answers_again(panel, experts, reviewer) -> None:
+def test_a_panel_is_not_reopened_once_the_round_publishes_its_answers_again(
+    panel, experts, reviewer, english_messages
+) -> None:
     from consult.rounds.rules import RoundState
 
     closed_at = utcnow() - timedelta(days=2)
@@ -384,7 +390,9 @@ def test_a_panel_is_not_reopened_once_the_round_publishes_its_answers_again(pane
         services.reopen(panel, experts[0], "方案已修订")
 
 
-def test_the_opinion_is_written_after_the_close_until_the_answers_are_published(panel, experts) -> None:
+def test_the_opinion_is_written_after_the_close_until_the_answers_are_published(
+    panel, experts, english_messages
+) -> None:
     from consult.rounds.rules import RoundState
 
     scheme = schemes_of(panel.round)[0]
@@ -394,3 +402,32 @@ def test_the_opinion_is_written_after_the_close_until_the_answers_are_published(
     with pytest.raises(PanelRefused, match="answers are published"):
         services.write_opinion(panel, scheme, experts[0], Verdict.DO_NOT_RECOMMEND)
     assert services.opinion_on(panel, scheme).verdict is Verdict.RECOMMEND
+
+
+def test_round_twos_answers_wait_for_the_panel_to_close(panel, experts) -> None:
+    """The answers (round 2 "down") show the panel's result: they are not published while it scores."""
+    from flask_babel import force_locale
+
+    from consult.rounds.rules import Action
+    from consult.rounds.rules import RoundState
+    from consult.rounds.rules import TransitionRefused
+    from consult.rounds.services import apply
+    from consult.schemes.services import publish_blocker
+
+    round_ = panel.round
+    from consult.rounds.services import rounds_of
+
+    for earlier in rounds_of(round_.compound):
+        if earlier.number < round_.number:
+            earlier.state = RoundState.DONE
+    round_.state = RoundState.CLOSED
+    db.session.commit()
+    with force_locale("en"):
+        assert "The expert panel is still scoring" in str(publish_blocker(round_))
+    with pytest.raises(TransitionRefused):
+        apply(round_, Action.PUBLISH, "user:1", utcnow())
+    db.session.rollback()
+    services.close(panel, experts[0])
+    assert publish_blocker(round_) is None
+    apply(round_, Action.PUBLISH, "user:1", utcnow())
+    assert round_.state in (RoundState.NOTICE, RoundState.DONE)

@@ -31,6 +31,7 @@ CONTEXTS = {
     "comment_answered": {"compound": "浣花小区", "outcome": "partly"},
     "vote_received": {"compound": "浣花小区", "round_number": 3, "receipt": "R-7F3K", "received_at": WHEN},
     "panel_invitation": {"compound": "浣花小区", "panel": "第一评审组", "respond_by": WHEN},
+    "panel_reopened": {"compound": "浣花小区", "panel": "第一评审组", "reason": "方案已修改，请重新评分"},
     "record_returned": {"compound": "浣花小区", "version": 2, "reasons": "缺少电梯表决结果"},
     "record_approved": {"compound": "浣花小区", "version": 3},
     "password_reset": {"minutes": 60},
