@@ -199,7 +199,9 @@ def test_expert_panel_journey(page: Any, data: Flask, tmp_path: Path) -> None:
     page.get_by_role("link", name="撰写专家组意见").nth(1).click()
     page.get_by_label("推荐", exact=True).check()
     page.get_by_role("button", name="保存意见").click()
-    page.get_by_label("结束专家组评审：此后不能再评分、评议或发表意见。").check()
+    page.get_by_label(
+        "结束专家组评审：此后不能再评分或评议。本轮答复公布之前，组长仍可撰写或修改专家组意见。"
+    ).check()
     page.get_by_role("button", name="结束专家组评审").click()
     assert "已结束" in page.get_by_role("main").inner_text()
     assert_accessible(page)

@@ -67,6 +67,7 @@ def test_essential_and_non_essential_kinds():
     assert essential == {
         NoticeKind.VOTE_RECEIVED,
         NoticeKind.PANEL_INVITATION,
+        NoticeKind.PANEL_REOPENED,
         NoticeKind.RECORD_RETURNED,
         NoticeKind.RECORD_APPROVED,
         NoticeKind.PASSWORD_RESET,  # asked for, or sent by an administrator: never unsubscribed

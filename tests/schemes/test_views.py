@@ -512,12 +512,12 @@ def test_the_revised_plan_page_shows_the_closed_panels_conclusion(
     experts.write_opinion(panel, a, expert, experts.Verdict.RECOMMEND_WITH_CHANGES, "停车位改为透水铺装")
     open_round(round2)
     close_round(round2)
-    publish_round(round2)
     db.session.commit()
     client = as_resident(cards["张伟"])
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert "停车位改为透水铺装" not in client.get(f"/me/schemes/{round2.id}").get_data(as_text=True)
-    experts.close(panel, reviewer)
+    experts.close(panel, reviewer)  # the answers wait for the panel to close
+    publish_round(round2)
     db.session.commit()
     html = client.get(f"/me/schemes/{round2.id}").get_data(as_text=True)
     assert "The expert panel's opinion" in html
