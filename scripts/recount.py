@@ -6,8 +6,10 @@
 
 The file is what ``flask export-ballots`` writes: for every question, every owner in its scope (a
 pseudonym), the owner's floor area in that scope, and the choice that counts for them ("" for an owner
-who did not vote). Only the standard library is used, and nothing of the application: the rules are
-written out again here from DESIGN.md ("Vote rules"), in exact arithmetic.
+who did not vote). A dwelling whose owner is not known is there as an owner of its own who never votes,
+so it counts in the owners and the area like any owner who did not vote. Only the standard library is
+used, and nothing of the application: the rules are written out again here from DESIGN.md ("Vote
+rules"), in exact arithmetic.
 
 - Participation: voters' area / total area and voters / owners, each against its bar.
 - Approval: approving area and approving owners against the voters' (or, with base "all", every owner's).

@@ -69,8 +69,9 @@ def tally_command(compound: str, number: int | None, attempt: int | None, as_jso
         )
         for key, t in q["tallies"].items():
             label = "" if q["kind"] == "yes_no" else f"  option {key}:"
+            unknown = f", {t['unknown']} of them not known" if t["unknown"] else ""
             click.echo(
-                f"{label}  owners {t['owners']} ({t['area']} m²),"
+                f"{label}  owners {t['owners']}{unknown} ({t['area']} m²),"
                 f" voters {t['voters']} ({t['voters_area']} m²),"
                 f" approving {t['approving']} ({t['approving_area']} m²), against {t['against']},"
                 f" abstaining {t['abstaining']}"

@@ -1,6 +1,8 @@
 """The vote as data for an independent check: the full computation of each question, and the counted
 ballots with pseudonymous owners (a keyed hash: the same owner has the same pseudonym across the questions
-of an export, and nobody without the key can tell who it is) for ``scripts/recount.py``."""
+of an export, and nobody without the key can tell who it is) for ``scripts/recount.py``. A dwelling whose
+owner is not known is there as an owner of its own, with a pseudonym, its area and no choice: it counts as
+an owner who did not vote."""
 
 from __future__ import annotations
 
@@ -54,8 +56,9 @@ def pseudonym(key: bytes, round_id: int, owner_id: int) -> str:
 
 
 def export_data(round_: Round) -> dict[str, Any]:
-    """Every owner in each question's scope with their area there, and the choice that counts for them
-    ("" when they did not vote) and its channel."""
+    """Every owner in each question's scope with their area there (each dwelling without a known owner
+    as an owner of its own), and the choice that counts for them ("" when they did not vote) and its
+    channel."""
     key = pseudonym_key()
     roll = Roll(holdings(round_.compound_id))
     counted = counted_ballots(round_)
@@ -155,6 +158,7 @@ def write_export(data: dict[str, Any], path: Path) -> None:
 def tally_dict(result: Tally) -> dict[str, Any]:
     return {
         "owners": result.owners,
+        "unknown": result.unknown,
         "area": str(result.area),
         "voters": result.voters,
         "voters_area": str(result.voters_area),

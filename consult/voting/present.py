@@ -63,6 +63,8 @@ class Section:
     bars: list[BarView]
     passed: bool
     reasons: list[str]
+    #: how many of the owners in scope are dwellings whose owner is not known ("" when none)
+    unknown_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,17 @@ def _reason(bar: BarView) -> str:
     )
 
 
+def unknown_note(result: Tally) -> str:
+    """Why the owners in scope are more than the roster's owners: dwellings without a known owner."""
+    if not result.unknown:
+        return ""
+    return _(
+        "Of these owners, %(count)s are dwellings whose owner is not known: each counts as an owner"
+        " who did not vote.",
+        count=result.unknown,
+    )
+
+
 def section(title: str, result: Tally, approving_label: str) -> Section:
     bars = [bar_view(b) for b in result.bars]
     figures = [
@@ -190,7 +203,7 @@ def section(title: str, result: Tally, approving_label: str) -> Section:
     reasons = [_reason(b) for b in bars if not b.met]
     if result.voters == 0:
         reasons.insert(0, _("Nobody voted."))
-    return Section(title, figures, bars, result.passed, reasons)
+    return Section(title, figures, bars, result.passed, reasons, unknown_note(result))
 
 
 def turnout_section(result: Tally, passed: bool) -> Section:
@@ -205,7 +218,7 @@ def turnout_section(result: Tally, passed: bool) -> Section:
     reasons = [_reason(b) for b in bars if not b.met]
     if result.voters == 0:
         reasons.insert(0, _("Nobody voted."))
-    return Section(_("Participation"), figures, bars, passed, reasons)
+    return Section(_("Participation"), figures, bars, passed, reasons, unknown_note(result))
 
 
 def question_view(result: QuestionResult, locale: str, *, public: bool = False) -> QuestionView:

@@ -3,6 +3,9 @@
 A consent rule has a participation bar and an approval bar, each on floor area and on headcount
 (DESIGN.md, "Vote rules"). "以上" includes the bound (≥); "过半数" is strictly more than half (>).
 Voters are the owners who cast a ballot (abstaining included); a non-voter never counts as agreeing.
+A dwelling whose owner is not known (the roster left it without one) counts as one owner who did not vote,
+with its floor area, in the owners and the area of every scope it is in (民法典 278 counts the 专有部分
+and the 业主 of the whole): it can never vote nor approve, so it can only make a bar harder to meet.
 """
 
 from __future__ import annotations
@@ -103,6 +106,8 @@ class Tally:
     against: int
     abstaining: int
     bars: tuple[BarResult, ...] = field(default_factory=tuple)
+    #: of ``owners``, the dwellings whose owner is not known (each counts as an owner who did not vote)
+    unknown: int = 0
 
     @property
     def passed(self) -> bool:
@@ -113,20 +118,33 @@ class Tally:
         return [bar.name for bar in self.bars if not bar.met]
 
 
-def owner_areas(dwellings: Iterable[tuple[int | None, Decimal]]) -> dict[int, Decimal]:
-    """Owners in scope with the summed area of their dwellings in scope: one owner counts once, whatever
-    the number of dwellings; dwellings without a known owner count for nobody (occupants never vote)."""
+def unknown_owner(dwelling_id: int) -> int:
+    """The key under which a dwelling without a known owner counts: an owner of its own, negative so that
+    no ballot (keyed by an owner's id) can ever carry it."""
+    return -dwelling_id
+
+
+def is_unknown(owner: int) -> bool:
+    """Whether an owner key stands for a dwelling whose owner is not known (``unknown_owner``)."""
+    return owner < 0
+
+
+def owner_areas(dwellings: Iterable[tuple[int, int | None, Decimal]]) -> dict[int, Decimal]:
+    """Owners in scope with the summed area of their dwellings in scope, from (dwelling id, owner id,
+    area): one owner counts once, whatever the number of dwellings; a dwelling without a known owner
+    (owner id None) counts as one owner of its own (``unknown_owner``), who never votes."""
     areas: dict[int, Decimal] = {}
-    for owner_id, area in dwellings:
-        if owner_id is not None:
-            areas[owner_id] = areas.get(owner_id, Decimal(0)) + area
+    for dwelling_id, owner_id, area in dwellings:
+        key = unknown_owner(dwelling_id) if owner_id is None else owner_id
+        areas[key] = areas.get(key, Decimal(0)) + area
     return areas
 
 
 def tally(rule: ConsentRule, areas: Mapping[int, Decimal], ballots: Mapping[int, Choice]) -> Tally:
-    """The result of one question: ``areas`` are the owners in scope, ``ballots`` each owner's counted
-    choice (ballots of owners outside the scope are ignored)."""
-    counted = {owner: choice for owner, choice in ballots.items() if owner in areas}
+    """The result of one question: ``areas`` are the owners in scope (``owner_areas``: dwellings without
+    a known owner included, as owners who did not vote), ``ballots`` each owner's counted choice
+    (ballots of owners outside the scope, or under an unknown owner's key, are ignored)."""
+    counted = {owner: choice for owner, choice in ballots.items() if owner in areas and not is_unknown(owner)}
     total_area = sum(areas.values(), Decimal(0))
     voters_area = sum((areas[o] for o in counted), Decimal(0))
     yes = [o for o, c in counted.items() if c is Choice.YES]
@@ -155,6 +173,7 @@ def tally(rule: ConsentRule, areas: Mapping[int, Decimal], ballots: Mapping[int,
         against=sum(1 for c in counted.values() if c is Choice.NO),
         abstaining=sum(1 for c in counted.values() if c is Choice.ABSTAIN),
         bars=tuple(bars),
+        unknown=sum(1 for o in areas if is_unknown(o)),
     )
 
 

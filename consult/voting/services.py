@@ -100,7 +100,9 @@ from consult.voting.receipts import issue_receipt
 from consult.voting.receipts import new_receipt_code
 from consult.voting.rules import PRESETS
 from consult.voting.rules import ConsentRule
+from consult.voting.rules import is_unknown
 from consult.voting.rules import owner_areas
+from consult.voting.rules import unknown_owner
 
 DEFAULT_PROXY_LIMIT = 1
 
@@ -474,21 +476,23 @@ def carry_over_questions(round_: Round, actor: str, now: datetime) -> list[VoteQ
 
 @dataclass(frozen=True)
 class Holding:
-    """A dwelling with a known owner, and where it is."""
+    """A dwelling, its owner (None when not known: it counts as an owner who does not vote, see
+    ``rules.owner_areas``), and where it is."""
 
     dwelling_id: int
-    owner_id: int
+    owner_id: int | None
     unit_id: int
     building_id: int
     area: Decimal
 
 
 def holdings(compound_id: int) -> list[Holding]:
+    """Every dwelling of the compound, those without a known owner included."""
     rows = db.session.execute(
         select(Dwelling.id, Dwelling.owner_id, Dwelling.unit_id, StairUnit.building_id, Dwelling.area)
         .join(StairUnit, Dwelling.unit_id == StairUnit.id)
         .join(Building, StairUnit.building_id == Building.id)
-        .where(Building.compound_id == compound_id, Dwelling.owner_id.is_not(None))
+        .where(Building.compound_id == compound_id)
     ).all()
     return [Holding(d, o, u, b, Decimal(a)) for d, o, u, b, a in rows]
 
@@ -502,8 +506,9 @@ def in_scope(question: VoteQuestion, holding: Holding) -> bool:
 
 
 def scope_areas(question: VoteQuestion, held: Sequence[Holding]) -> dict[int, Decimal]:
-    """The owners in the question's scope, each with the summed area of their dwellings there."""
-    return owner_areas((h.owner_id, h.area) for h in held if in_scope(question, h))
+    """The owners in the question's scope, each with the summed area of their dwellings there (a
+    dwelling without a known owner as an owner of its own, who never votes)."""
+    return owner_areas((h.dwelling_id, h.owner_id, h.area) for h in held if in_scope(question, h))
 
 
 class Roll:
@@ -530,7 +535,7 @@ class Roll:
         else:
             key, subset = (Scope.COMPOUND, None), list(self.held)
         if key not in self._areas:
-            self._areas[key] = owner_areas((h.owner_id, h.area) for h in subset)
+            self._areas[key] = owner_areas((h.dwelling_id, h.owner_id, h.area) for h in subset)
         return self._areas[key]
 
 
@@ -1307,13 +1312,15 @@ def answered_dwellings(round_: Round) -> set[int]:
 
 def eligible_dwellings(round_: Round) -> dict[int, int]:
     """Engine hook: the dwellings whose owner may vote in the round (dwelling id → unit id), those in
-    the scope of one of its questions at least. Occupants never vote: a dwelling with a tenant and no
-    known owner is not waited for."""
+    the scope of one of its questions at least. Occupants never vote, and nobody can vote for a dwelling
+    whose owner is not known (the roster is frozen while the vote runs): the vote may close early once
+    every known owner has voted. (In the tally such a dwelling still counts as an owner who did not
+    vote.)"""
     questions = questions_of(round_)
     return {
         h.dwelling_id: h.unit_id
         for h in holdings(round_.compound_id)
-        if any(in_scope(q, h) for q in questions)
+        if h.owner_id is not None and any(in_scope(q, h) for q in questions)
     }
 
 
@@ -1337,12 +1344,14 @@ def answer_blocker(round_: Round) -> Any:
 
 @dataclass(frozen=True)
 class VoteParticipation:
-    """Who has voted, without a word of how: owners with a counting ballot, of the owners in scope."""
+    """Who has voted, without a word of how: owners with a counting ballot, of the owners in scope (each
+    dwelling without a known owner among them, as an owner who has not voted: ``unknown``)."""
 
     voted: int
     eligible: int
     online: int
     paper: int
+    unknown: int = 0
 
     @property
     def percent(self) -> int:
@@ -1352,7 +1361,11 @@ class VoteParticipation:
 def vote_participation(round_: Round) -> VoteParticipation:
     questions = questions_of(round_)
     held = holdings(round_.compound_id)
-    eligible = {h.owner_id for h in held if any(in_scope(q, h) for q in questions)}
+    eligible = {
+        unknown_owner(h.dwelling_id) if h.owner_id is None else h.owner_id
+        for h in held
+        if any(in_scope(q, h) for q in questions)
+    }
     rows = db.session.execute(
         select(Ballot.owner_id, Ballot.channel)
         .where(Ballot.round_id == round_.id, Ballot.active.is_(True))
@@ -1363,7 +1376,8 @@ def vote_participation(round_: Round) -> VoteParticipation:
         if owner_id in eligible:
             voters[owner_id].add(channel)
     paper = sum(1 for channels in voters.values() if Channel.PAPER in channels)
-    return VoteParticipation(len(voters), len(eligible), len(voters) - paper, paper)
+    unknown = sum(1 for o in eligible if is_unknown(o))
+    return VoteParticipation(len(voters), len(eligible), len(voters) - paper, paper, unknown)
 
 
 # --- results

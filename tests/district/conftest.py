@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import event
@@ -13,7 +14,6 @@ from consult.auth.models import Role
 from consult.district.participation import BULK_ANSWERED
 from consult.extensions import db
 from consult.rounds.services import CONTENT
-from consult.rounds.services import RoundContent
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def count_queries(app) -> Iterator[QueryCounter]:
 @pytest.fixture
 def engine_hooks() -> Iterator[dict]:
     """The round engine's content hooks and the district's bulk twins, restored afterwards."""
-    saved = {kind: RoundContent(c.answered, c.answer_blocker, c.eligible) for kind, c in CONTENT.items()}
+    saved = {kind: replace(c) for kind, c in CONTENT.items()}
     saved_bulk = dict(BULK_ANSWERED)
     yield CONTENT
     CONTENT.clear()

@@ -15,7 +15,14 @@ from consult.dossier.sample import run_consultation
 from consult.extensions import db
 from consult.roster.parse import parse_roster
 from consult.roster.services import apply_rows
-from tests.voting.conftest import ROSTER
+from tests.voting.conftest import ROSTER as VOTE_ROSTER
+
+#: the vote's roster with 2-1-202's owner known (周建国, who holds 2-1-201): with it unknown, it would
+#: count as an owner who did not vote, and the plan of the sample consultation would not pass
+ROSTER = VOTE_ROSTER.replace("2,1,201,60.00,周建国,,,业主,", "2,1,201,60.00,周建国,,,业主,Z1").replace(
+    "2,1,202,55.55,,,,业主,", "2,1,202,55.55,周建国,,,业主,Z1"
+)
+assert ROSTER.count("Z1") == 2
 
 
 @pytest.fixture

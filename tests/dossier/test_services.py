@@ -72,7 +72,7 @@ def test_submitting_freezes_canonical_content_with_its_digest_and_the_audit_head
     assert plan["passed"]
     bar = plan["tallies"]["yes"]["bars"][0]
     assert bar["threshold"] == "2/3"
-    assert bar["whole"] == "2067/4"
+    assert bar["whole"] == "5723/10"  # every dwelling of the compound: 572.30 m²
     entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert entry.action == "record.submitted"
     assert record.digest in entry.detail

@@ -76,21 +76,29 @@ def test_tally_prints_the_full_computation(runner, counted):
     plan = data["questions"][0]
     assert plan["rule"]["key"] == "civil_code_major"
     yes = plan["tallies"]["yes"]
-    assert (yes["owners"], yes["voters"], yes["approving"], yes["abstaining"]) == (5, 4, 3, 1)
-    assert yes["area"] == "516.75"
+    # 5 owners and 2-1-202, whose owner is not known: an owner who did not vote, with its 55.55 m²
+    assert (yes["owners"], yes["unknown"], yes["voters"], yes["approving"], yes["abstaining"]) == (
+        6,
+        1,
+        4,
+        3,
+        1,
+    )
+    assert yes["area"] == "572.30"
     assert {b["name"]: b["met"] for b in yes["bars"]} == {
         "participation_area": True,
         "participation_count": True,
         "approval_area": True,
         "approval_count": True,
     }
-    assert yes["bars"][1]["value"] == "4/5"
+    assert yes["bars"][1]["value"] == "2/3"
     management = data["questions"][1]
     assert management["carried"] == "self_management"
     assert management["channels"] == {"online": 3, "paper": 1}
     text = runner.invoke(args=["tally", str(counted.compound_id)])
     assert "PASSED" in text.output
     assert "participation_area" in text.output
+    assert "owners 6, 1 of them not known (572.30 m²)" in text.output
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".json"])
@@ -106,8 +114,13 @@ def test_the_independent_recount_agrees_with_the_tally(runner, counted, tmp_path
     if suffix == ".csv":
         rows = list(csv.DictReader(text.splitlines()))
         owners = {r["owner"] for r in rows}
-        assert len(owners) == 5  # the same pseudonym for an owner across the questions
+        assert len(owners) == 6  # the same pseudonym for an owner across the questions
         assert {r["channel"] for r in rows} == {"online", "paper", ""}
+        # 2-1-202, whose owner is not known: a pseudonymous owner with its area and never a choice
+        [unknown] = {r["owner"] for r in rows if r["area"] == "55.55"}
+        theirs = [r for r in rows if r["owner"] == unknown]
+        assert theirs
+        assert all(r["choice"] == "" and r["channel"] == "" for r in theirs)
     source = RECOUNT.read_text(encoding="utf-8")
     assert "import consult" not in source
     assert "from consult" not in source

@@ -46,7 +46,7 @@ names = itertools.count()
 
 
 def ref_passes(
-    rule: str, area: dict[int, int], ballots: dict[int, str], approve: str
+    rule: str, area: dict[object, int], ballots: dict[int, str], approve: str
 ) -> tuple[bool, int, int]:
     voters = [o for o in ballots if o in area]
     yes = [o for o in voters if ballots[o] == approve]
@@ -208,14 +208,13 @@ def test_the_database_count_equals_the_reference(
 
     event(f"{min(len(recorded), 5)}+ acts" if len(recorded) >= 5 else f"{len(recorded)} acts")
     counted = ref_counting(recorded, precedence.value)
-    area: dict[str, dict[int, int]] = {"all": {}, "unit": {}, "mgmt": {}}
-    for owner_n, unit, hundredths in dwellings:
-        if owner_n is None:
-            continue
-        owner_id = owners[owner_n].id
+    # a dwelling without a known owner: an owner of its own (a key no ballot has) who never votes
+    area: dict[str, dict[object, int]] = {"all": {}, "unit": {}, "mgmt": {}}
+    for n, (owner_n, unit, hundredths) in enumerate(dwellings):
+        who = owners[owner_n].id if owner_n is not None else ("not known", n)
         scopes = ["all", "mgmt"] + (["unit"] if unit == 0 else [])
         for scope in scopes:
-            area[scope][owner_id] = area[scope].get(owner_id, 0) + hundredths
+            area[scope][who] = area[scope].get(who, 0) + hundredths
 
     def ballots(key: str) -> dict[int, str]:
         return {o: c[key] for o, c in counted.items() if key in c}
@@ -227,6 +226,7 @@ def test_the_database_count_equals_the_reference(
         tally = outcome.tallies["yes"]
         assert (outcome.passed, tally.voters, tally.approving) == (passed, voters, yes), key
         assert tally.owners == len(area[key])
+        assert tally.unknown == sum(1 for who in area[key] if isinstance(who, tuple))
         assert tally.area == Decimal(sum(area[key].values())) / 100
     carried = [o for o in OPTIONS if ref_passes("civil_code_ordinary", area["mgmt"], ballots("mgmt"), o)[0]]
     mgmt = results["mgmt"].outcome

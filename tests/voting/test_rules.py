@@ -14,6 +14,7 @@ from consult.voting.rules import PRESETS
 from consult.voting.rules import Choice
 from consult.voting.rules import owner_areas
 from consult.voting.rules import tally
+from consult.voting.rules import unknown_owner
 
 Y, N, A = Choice.YES, Choice.NO, Choice.ABSTAIN
 
@@ -121,20 +122,91 @@ def test_nobody_voted_fails_without_dividing_by_zero():
 
 def test_an_owner_of_several_dwellings_counts_once_with_the_areas_summed():
     areas = owner_areas(
-        [(7, Decimal("60.50")), (7, Decimal("45.25")), (8, Decimal("90.00")), (None, Decimal("70"))]
+        [
+            (1, 7, Decimal("60.50")),
+            (2, 7, Decimal("45.25")),
+            (3, 8, Decimal("90.00")),
+            (4, None, Decimal("70")),
+        ]
     )
-    assert areas == {7: Decimal("105.75"), 8: Decimal("90.00")}
+    # dwelling 4, whose owner is not known, is an owner of its own under a key no ballot carries
+    assert areas == {7: Decimal("105.75"), 8: Decimal("90.00"), unknown_owner(4): Decimal("70")}
     result = tally(PRESETS["civil_code_major"], areas, {7: Y})
-    assert (result.owners, result.voters, result.voters_area) == (2, 1, Decimal("105.75"))
+    assert (result.owners, result.unknown, result.voters, result.voters_area) == (3, 1, 1, Decimal("105.75"))
+    assert result.area == Decimal("265.75")
+
+
+# --- dwellings whose owner is not known: each an owner who did not vote, with its area (民法典 278)
+
+
+def test_dwellings_without_a_known_owner_make_a_passing_vote_fail_by_area_and_headcount():
+    # 7 known owners of 100 m² each, 5 of whom vote yes: 5/7 by area and by count, over 2/3
+    known = [(n, n, Decimal("100.00")) for n in range(1, 8)]
+    ballots = {n: Y for n in range(1, 6)}
+    before = tally(PRESETS["civil_code_major"], owner_areas(known), ballots)
+    assert before.passed
+    # 30% of the dwellings without a known owner: 3 more of 100 m², so 5/10 took part
+    unknown = [(n, None, Decimal("100.00")) for n in range(8, 11)]
+    after = tally(PRESETS["civil_code_major"], owner_areas(known + unknown), ballots)
+    assert (after.owners, after.unknown, after.area, after.voters) == (10, 3, Decimal("1000.00"), 5)
+    assert after.failed_bars == ["participation_area", "participation_count"]
+    assert bar(after, "participation_count").whole == 10
+    assert bar(after, "participation_area").whole == 1000
+
+
+@pytest.mark.parametrize(("area", "met"), [("50.00", True), ("50.01", False)])
+def test_an_unknown_owners_area_decides_the_participation_bar_at_its_boundary(area, met):
+    # 4 of 5 known owners vote, 50 m² each: with the unknown dwelling, 4 of 6 owners (2/3, met) and
+    # 200 m² of 250 m² and the unknown dwelling's area: 2/3 exactly at 50.00 m²
+    known = [(n, n, Decimal("50.00")) for n in range(1, 6)]
+    ballots = {n: Y for n in range(1, 5)}
+    assert tally(PRESETS["civil_code_major"], owner_areas(known), ballots).passed  # 200 of 250 m²
+    result = tally(PRESETS["civil_code_major"], owner_areas([*known, (6, None, Decimal(area))]), ballots)
+    assert bar(result, "participation_count").met
+    assert bar(result, "participation_area").whole == 250 + Fraction(Decimal(area))
+    assert bar(result, "participation_area").met is met
+    assert result.passed is met
+
+
+def test_programme_admission_counts_unknown_owners_in_all_owners():
+    # 8 of 12 known owners agree (2/3): two dwellings without a known owner make it 8 of 14
+    known = [(n, n, Decimal("50.00")) for n in range(1, 13)]
+    ballots = {n: Y for n in range(1, 9)}
+    assert tally(PRESETS["programme_admission"], owner_areas(known), ballots).passed
+    unknown = [(13, None, Decimal("50.00")), (14, None, Decimal("50.00"))]
+    result = tally(PRESETS["programme_admission"], owner_areas(known + unknown), ballots)
+    assert not result.passed
+    assert bar(result, "approval_count").whole == 14
+
+
+def test_dwellings_without_a_known_owner_outside_the_scope_change_nothing():
+    # a lift question for unit 1: unit 2's dwelling without a known owner is not in its scope
+    dwellings = [(1, 1, "u1", Decimal("80.00")), (2, 2, "u1", Decimal("70.00")), (3, 3, "u1", Decimal("60"))]
+    dwellings.append((4, None, "u2", Decimal("90.00")))
+    in_unit = owner_areas((d, o, a) for d, o, unit, a in dwellings if unit == "u1")
+    result = tally(PRESETS["civil_code_major"], in_unit, {1: Y, 2: Y})
+    assert (result.owners, result.unknown, result.area) == (3, 0, Decimal("210.00"))
+    assert result.passed  # 2 of 3 owners, 150 of 210 m²
+    whole = tally(
+        PRESETS["civil_code_major"], owner_areas((d, o, a) for d, o, _u, a in dwellings), {1: Y, 2: Y}
+    )
+    assert not whole.passed  # the same ballots on a compound question: 2 of 4 owners
+
+
+def test_no_ballot_counts_under_an_unknown_owners_key():
+    areas = owner_areas([(1, 1, Decimal("10")), (2, None, Decimal("10"))])
+    result = tally(PRESETS["civil_code_ordinary"], areas, {1: N, unknown_owner(2): Y})
+    assert (result.voters, result.approving, result.against) == (1, 0, 1)
 
 
 # --- a reference model in integers (areas in hundredths of m²), written independently
 
 
-def reference(preset: str, dwellings: list[tuple[int, int]], ballots: dict[int, str]) -> bool:
-    area: dict[int, int] = {}
-    for owner, hundredths in dwellings:
-        area[owner] = area.get(owner, 0) + hundredths
+def reference(preset: str, dwellings: list[tuple[int | None, int]], ballots: dict[int, str]) -> bool:
+    area: dict[object, int] = {}
+    for n, (owner, hundredths) in enumerate(dwellings):
+        who = owner if owner is not None else ("nobody known", n)  # an owner of its own, never voting
+        area[who] = area.get(who, 0) + hundredths
     voters = [o for o in ballots if o in area]
     yes = [o for o in voters if ballots[o] == "yes"]
     total_a, total_n = sum(area.values()), len(area)
@@ -152,18 +224,23 @@ def reference(preset: str, dwellings: list[tuple[int, int]], ballots: dict[int, 
 @given(
     preset=st.sampled_from(sorted(PRESETS)),
     dwellings=st.lists(
-        st.tuples(st.integers(1, 12), st.integers(1, 20_000)), min_size=1, max_size=40
-    ),  # owners 1–12 may hold several dwellings
+        st.tuples(st.integers(1, 13).map(lambda n: None if n == 13 else n), st.integers(1, 20_000)),
+        min_size=1,
+        max_size=40,
+    ),  # owners 1–12 may hold several dwellings; one dwelling in thirteen has no known owner
     changes=st.lists(st.tuples(st.integers(1, 14), st.sampled_from(["yes", "no", "abstain"])), max_size=60),
 )
 def test_the_tally_matches_a_reference_model(preset, dwellings, changes):
     ballots: dict[int, str] = {}
     for owner, choice in changes:  # each owner's last ballot counts
         ballots[owner] = choice
-    areas = owner_areas((o, Decimal(h) / 100) for o, h in dwellings)
+    areas = owner_areas((n, o, Decimal(h) / 100) for n, (o, h) in enumerate(dwellings, start=1))
     result = tally(PRESETS[preset], areas, {o: Choice(c) for o, c in ballots.items()})
     assert result.passed is reference(preset, dwellings, ballots)
     assert result.area == Decimal(sum(h for _, h in dwellings)) / 100
+    unknown = sum(1 for o, _h in dwellings if o is None)
+    assert result.unknown == unknown
+    assert result.owners == len({o for o, _h in dwellings if o is not None}) + unknown
 
 
 def test_a_rule_below_the_laws_names_each_laxer_bar():

@@ -322,24 +322,26 @@ def test_owners_count_once_with_their_areas_and_the_developer_is_one_owner(vote,
     close_round(vote)
     results = {r.question.prompt_zh: r for r in services.count_round(vote)}
     plan = results["您是否同意本小区改造方案（修订稿）？"].outcome.tallies["yes"]
-    # 张伟 (2 dwellings), 李娜, 陈秀英, the developer (2 units), 周建国; the tenant and the ownerless flat: no
-    assert (plan.owners, plan.area) == (5, Decimal("516.75"))
+    # 张伟 (2 dwellings), 李娜, 陈秀英, the developer (2 units), 周建国, and 2-1-202 whose owner is not
+    # known (an owner who did not vote, 55.55 m²); the tenant: no
+    assert (plan.owners, plan.unknown, plan.area) == (6, 1, Decimal("572.30"))
     assert (plan.voters, plan.voters_area, plan.approving) == (2, Decimal("296.50"), 2)
     lift = results["您是否同意在2栋1单元加装电梯？"].outcome.tallies["yes"]
-    assert (lift.owners, lift.area, lift.voters, lift.voters_area) == (
-        2,
-        Decimal("210.00"),
+    assert (lift.owners, lift.unknown, lift.area, lift.voters, lift.voters_area) == (
+        3,
+        1,
+        Decimal("265.55"),
         1,
         Decimal("150.00"),
     )
-    assert [b.value for b in lift.bars][:2] == [Fraction(150, 210), Fraction(1, 2)]
+    assert [b.value for b in lift.bars][:2] == [Fraction(15000, 26555), Fraction(1, 3)]
     lift_11 = results["您是否同意在1栋1单元加装电梯？"].outcome
     assert lift_11.passed
-    assert lift_11.tallies["yes"].owners == 1
+    assert (lift_11.tallies["yes"].owners, lift_11.tallies["yes"].unknown) == (1, 0)
     management = results["您选择哪种物业管理方式？"]
     assert management.outcome.kind is QuestionKind.CHOICE
     assert management.counts == {"company": 0, "other_manager": 0, "self_management": 2, "abstain": 0}
-    assert not management.outcome.passed  # 2 of 5 owners took part: under two thirds
+    assert not management.outcome.passed  # 2 of 6 owners took part: under two thirds
 
 
 def test_results_are_hidden_until_the_round_closes(vote, standard, cards, owners):
@@ -361,7 +363,8 @@ def test_live_participation_counts_dwellings_of_owners_who_voted(vote, standard,
     assert services.answered_dwellings(vote) == {d.id for d in owners["张伟"].dwellings}
     assert participation(vote).answered == 2
     part = services.vote_participation(vote)
-    assert (part.voted, part.eligible, part.online, part.paper) == (1, 5, 1, 0)
+    # of 6 owners: 2-1-202, whose owner is not known, counts as an owner who has not voted
+    assert (part.voted, part.eligible, part.online, part.paper, part.unknown) == (1, 6, 1, 0, 1)
 
 
 def test_a_proxy_votes_for_one_other_owner_with_a_recorded_authority(vote, standard, cards, owners, workers):
@@ -785,11 +788,38 @@ def test_an_owner_of_flats_in_two_buildings_counts_in_each_building_with_that_bu
     db.session.commit()
     zhang = owners["张伟"].id
     results = {r.question.id: r.outcome.main for r in services.count_round(vote)}
-    # the compound: 张伟 once, with 80.50 + 66.00 + 30.00; the developer once; 2-1-202 (owner unknown) nobody
-    assert (results[whole.id].owners, results[whole.id].area) == (5, Decimal("546.75"))
+    # the compound: 张伟 once, with 80.50 + 66.00 + 30.00; the developer once; 2-1-202 (owner unknown)
+    # as an owner of its own
+    assert (results[whole.id].owners, results[whole.id].area) == (6, Decimal("602.30"))
     # building 1: 张伟 with his two flats there; building 2: 张伟 with his one flat there only
     assert (results[first.id].owners, results[first.id].area) == (3, Decimal("306.75"))
-    assert (results[second.id].owners, results[second.id].area) == (3, Decimal("240.00"))
+    assert (results[second.id].owners, results[second.id].area) == (4, Decimal("295.55"))
+    assert (results[first.id].unknown, results[second.id].unknown) == (0, 1)
     held = services.Roll(services.holdings(vote.compound_id))
     assert held.areas(second)[zhang] == Decimal("30.00")
     assert held.areas(first)[zhang] == Decimal("146.50")
+
+
+@pytest.mark.parametrize("owner_known", [False, True])
+def test_a_vote_closes_early_once_every_known_owner_voted_and_an_unknown_one_counts_as_not_voting(
+    vote, standard, cards, owners, owner_known
+):
+    """Nobody can vote for a dwelling whose owner is not known (the roster is frozen while the vote
+    runs): it does not hold the vote open, but it weighs in the whole as an owner who did not vote."""
+    from consult.compounds.models import Dwelling
+
+    if owner_known:  # the roster names 2-1-202's owner before the vote opens
+        [nobodys] = [d for d in db.session.scalars(select(Dwelling)) if d.owner_id is None]
+        nobodys.owner_id = owners["周建国"].id
+        db.session.commit()
+    open_round(vote)
+    for name in ("张伟", "李娜", "陈秀英", "开发商", "周建国"):
+        services.cast_online(vote, invitation(cards, name), yes_to_all(vote, owners[name].id), during(vote))
+    db.session.commit()
+    part = services.vote_participation(vote)
+    assert (part.voted, part.eligible, part.unknown) == ((5, 5, 0) if owner_known else (5, 6, 1))
+    apply(vote, Action.CLOSE, "test", during(vote, 3))  # early: everyone who can vote has voted
+    assert vote.state is RoundState.CLOSED
+    plan = next(r for r in services.count_round(vote) if r.question.scope.value == "compound")
+    tally = next(iter(plan.outcome.tallies.values()))
+    assert (tally.voters, tally.owners, tally.unknown) == ((5, 5, 0) if owner_known else (5, 6, 1))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -177,7 +178,7 @@ def test_results_are_hidden_from_a_worker_and_a_reviewer_while_open(
             html = response.get_data(as_text=True)
             assert response.status_code == 200
             assert "hidden from everyone, staff included" in html
-            assert "1 of 5 owners" in html  # participation only
+            assert "1 of 6 owners" in html  # participation only (2-1-202: an owner not known)
             assert not any(f in html for f in FIGURES)
         auth.logout()
     close_round(opened)
@@ -225,7 +226,7 @@ def test_the_public_result_and_receipts_wait_for_the_round(client, resident, ope
     assert "Owners approving" not in shown  # one voter: their answers would be theirs alone
     assert "how they answered is not shown" in shown
     assert "<svg" in shown
-    assert "1 of 5 owners voted" in shown
+    assert "1 of 6 owners voted" in shown
     assert "Not passed" in shown
     assert "short of" in shown
     assert "张" not in shown.split("<main", 1)[1]
@@ -613,3 +614,40 @@ def test_the_owner_picker_names_the_developer_and_masks_people(client, auth, ope
     assert "张*" in page
     assert "开*" not in page
     assert "张伟" not in page
+
+
+UNKNOWN_EN = (
+    "Of these owners, 1 are dwellings whose owner is not known: each counts as an owner who did not vote."
+)
+UNKNOWN_ZH = "这些业主中，有 1 户是业主不明的房屋：每户算作一位没有投票的业主。"
+
+
+def result_sections(html: str) -> dict[str, str]:
+    """Each question's part of a result page, by its prompt."""
+    parts = html.split('<section class="vote-result"')[1:]
+    return {unescape(re.search(r"<h2[^>]*>\d+\. ([^<]+)</h2>", p).group(1)): p for p in parts}
+
+
+def test_the_result_says_how_many_owners_in_scope_are_dwellings_whose_owner_is_not_known(
+    client, auth, resident, opened, owners, workers
+):
+    for name in ("张伟", "李娜", "陈秀英", "开发商"):
+        resident(name)
+        client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners[name].id))
+        client.post("/me/leave")
+    close_round(opened)
+    publish_round(opened)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    url = f"/p/{opened.compound_id}/result/{opened.id}"
+    for page in (url, f"/compounds/{opened.compound_id}/votes/{opened.id}/results"):
+        if not page.startswith("/p/"):
+            auth.login(workers["a"])
+        sections = result_sections(client.get(page).get_data(as_text=True))
+        # 2-1-202 (owner not known) is in the compound's questions and in building 2, unit 1's lift
+        assert UNKNOWN_EN in sections["Do you agree to the compound's renovation plan (revised)?"]
+        assert UNKNOWN_EN in sections["Do you agree to install a lift in building 2, unit 1?"]
+        assert "is not known" not in sections["Do you agree to install a lift in building 1, unit 1?"]
+    auth.logout()
+    zh = client.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert UNKNOWN_ZH in result_sections(zh)["您是否同意在2栋1单元加装电梯？"]
+    assert UNKNOWN_ZH not in result_sections(zh)["您是否同意在1栋1单元加装电梯？"]
