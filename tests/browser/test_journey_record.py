@@ -24,7 +24,7 @@ from consult.rounds.rules import Action
 from consult.rounds.services import apply
 from tests.browser.conftest import assert_accessible
 from tests.browser.conftest import screenshot
-from tests.voting.conftest import ROSTER
+from tests.dossier.conftest import ROSTER  # every owner known: the sample plan passes
 
 PASSWORD = "a long password for staff"
 
