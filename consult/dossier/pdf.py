@@ -49,6 +49,7 @@ from consult.residents.qr import QUIET_ZONE
 from consult.residents.qr import dark_runs
 from consult.residents.qr import qr_matrix
 from consult.voting.counting import percent
+from consult.voting.present import unknown_owners_note
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
@@ -517,6 +518,7 @@ class _Builder:
                         )
                     )
                     + f" {_text(counts)}"
+                    + (" " + _text(unknown_owners_note(t["unknown"])) if t.get("unknown") else "")
                 ),
                 self.bars(t, True),
             ]

@@ -445,6 +445,8 @@ def _tally(t: Any) -> dict[str, Any]:
         "approving_area": t.approving_area,
         "against": t.against,
         "abstaining": t.abstaining,
+        # of the owners, the dwellings whose owner is not known (each counts as an owner who did not vote)
+        "unknown": t.unknown,
         "bars": [
             {
                 "name": b.name,

@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from consult.ui import area as area_text
 from consult.voting.counting import ABSTAIN
@@ -181,10 +182,17 @@ def unknown_note(result: Tally) -> str:
     """Why the owners in scope are more than the roster's owners: dwellings without a known owner."""
     if not result.unknown:
         return ""
-    return _(
-        "Of these owners, %(count)s are dwellings whose owner is not known: each counts as an owner"
-        " who did not vote.",
-        count=result.unknown,
+    return unknown_owners_note(result.unknown)
+
+
+def unknown_owners_note(count: int) -> str:
+    """The line that says how many owners in scope are dwellings whose owner is not known."""
+    return ngettext(
+        "Of these owners, %(num)s is a dwelling whose owner is not known: it counts as an owner who did"
+        " not vote.",
+        "Of these owners, %(num)s are dwellings whose owner is not known: each counts as an owner who"
+        " did not vote.",
+        count,
     )
 
 

@@ -202,3 +202,34 @@ def _write(data: bytes, folder: Path) -> Path:
     path = folder / "dossier.pdf"
     path.write_bytes(data)
     return path
+
+
+def test_the_dossier_says_how_many_owners_in_scope_are_dwellings_whose_owner_is_not_known(record, tmp_path):
+    """Each such dwelling counts as an owner who did not vote: the figures say so, in the record frozen
+    and in its PDF, so that "voted 5 of 6" is not read as a missing owner."""
+    import copy
+
+    from consult.dossier.pdf import Dossier
+    from consult.dossier.pdf import dossier_pdf
+
+    content = services.content_of(record)
+    plan = content["sections"]["vote"]["questions"][0]
+    assert all(t["unknown"] == 0 for t in plan["tallies"].values())  # every owner of this roster is known
+    text = poppler("pdftotext", str(_write(services.dossier_pdf(record, "en"), tmp_path)), "-")
+    assert "whose owner is not known" not in text
+    changed = copy.deepcopy(content)
+    for t in changed["sections"]["vote"]["questions"][0]["tallies"].values():
+        t["unknown"] = 1
+    pdf = dossier_pdf(Dossier(changed, record.digest, services.verify_url(record.digest), None), "en")
+    text = " ".join(poppler("pdftotext", str(_write(pdf, tmp_path)), "-").split())
+    assert "Of these owners, 1 is a dwelling whose owner is not known" in text
+    from flask import render_template_string
+
+    from consult.dossier.labels import label
+
+    page = render_template_string(
+        '{% from "dossier/_content.html" import record_content %}{{ record_content(content, label) }}',
+        content=changed,
+        label=label,
+    )
+    assert "其中 1 户业主不明" in page  # (the default language)

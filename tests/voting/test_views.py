@@ -617,7 +617,7 @@ def test_the_owner_picker_names_the_developer_and_masks_people(client, auth, ope
 
 
 UNKNOWN_EN = (
-    "Of these owners, 1 are dwellings whose owner is not known: each counts as an owner who did not vote."
+    "Of these owners, 1 is a dwelling whose owner is not known: it counts as an owner who did not vote."
 )
 UNKNOWN_ZH = "这些业主中，有 1 户是业主不明的房屋：每户算作一位没有投票的业主。"
 
