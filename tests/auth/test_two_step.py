@@ -66,8 +66,8 @@ def test_the_apps_qr_code_names_the_secret_the_account_and_tongxin():
     )
 
 
-def code_now(secret: str, ahead: int = 0) -> str:
-    return totp_code(secret, time_step(time.time()) + ahead)
+def code_now(secret: str, ahead: int = 0, now: float | None = None) -> str:
+    return totp_code(secret, time_step(time.time() if now is None else now) + ahead)
 
 
 def wrong_code(secret: str) -> str:
@@ -194,9 +194,10 @@ def test_a_code_for_the_wrong_secret_turns_nothing_on(app, worker):
         turn_on_two_step(worker, RFC_SECRET, wrong_code(RFC_SECRET), time.time())
     db.session.rollback()
     assert worker.totp_secret is None
-    turn_on_two_step(worker, RFC_SECRET, code_now(RFC_SECRET), time.time())
+    now = time.time()  # one instant, so both codes are of one time step
+    turn_on_two_step(worker, RFC_SECRET, code_now(RFC_SECRET, now=now), now)
     with pytest.raises(WrongCode):
-        second_step(worker, code_now(RFC_SECRET), time.time())  # the code used to turn it on
+        second_step(worker, code_now(RFC_SECRET, now=now), now)  # the code used to turn it on
 
 
 @pytest.mark.options(TWO_STEP_ROLES=["admin"])
