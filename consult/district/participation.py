@@ -21,10 +21,12 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Select
+from sqlalchemy import case
 from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import tuple_
 from sqlalchemy import union
 
 from consult.compounds.models import Building
@@ -105,22 +107,20 @@ def _counts_among(
     answered: Select[Any], eligible: Select[Any], round_ids: Sequence[int]
 ) -> dict[int, tuple[int, int]]:
     """(answered, eligible) of each round, the answered counted among that round's eligible dwellings:
-    two queries for all the rounds."""
+    one query for all the rounds (an eligible dwelling counts as answered when its pair is among the
+    answered pairs)."""
     may = eligible.subquery()
     did = answered.subquery()
-    eligible_counts = dict(
-        db.session.execute(
-            select(may.c.round_id, func.count(func.distinct(may.c.dwelling_id))).group_by(may.c.round_id)
-        ).all()
-    )
-    answered_counts = dict(
-        db.session.execute(
-            select(did.c.round_id, func.count(func.distinct(did.c.dwelling_id)))
-            .join(may, (may.c.round_id == did.c.round_id) & (may.c.dwelling_id == did.c.dwelling_id))
-            .group_by(did.c.round_id)
-        ).all()
-    )
-    return {r: (answered_counts.get(r, 0), eligible_counts.get(r, 0)) for r in round_ids}
+    among = tuple_(may.c.round_id, may.c.dwelling_id).in_(select(did.c.round_id, did.c.dwelling_id))
+    rows = db.session.execute(
+        select(
+            may.c.round_id,
+            func.count(func.distinct(case((among, may.c.dwelling_id)))),
+            func.count(func.distinct(may.c.dwelling_id)),
+        ).group_by(may.c.round_id)
+    ).all()
+    counts = {round_id: (did_count, may_count) for round_id, did_count, may_count in rows}
+    return {r: counts.get(r, (0, 0)) for r in round_ids}
 
 
 def participation_of(
@@ -131,8 +131,8 @@ def participation_of(
     One query for eligibility (``roster_figures``; none when ``eligible``, each compound's count, is at
     hand) and one per kind of round, whatever the number of rounds, while every kind's engine hook has a
     bulk twin. A kind with its own eligibility (the vote: owners only, in the scope of its questions)
-    needs a twin of that hook too (``BULK_ELIGIBLE``: one query more); a hook without its twin is asked
-    round by round through the engine.
+    needs a twin of that hook too (``BULK_ELIGIBLE``; counted in the kind's one query); a hook without
+    its twin is asked round by round through the engine.
     """
     if not rounds:
         return {}
@@ -223,24 +223,46 @@ def vote_answers(round_ids: Sequence[int]) -> Select[Any]:
 
 def vote_eligible(round_ids: Sequence[int]) -> Select[Any]:
     """Twin of ``consult.voting.services.eligible_dwellings``: the dwellings with a known owner in the
-    scope of one of the round's questions at least (the compound, a building or a stairwell unit)."""
+    scope of one of the round's questions at least (the compound, a building or a stairwell unit).
+
+    The questions are first reduced to the scopes they name (a round's many compound-wide questions are
+    one scope), and each kind of scope reaches its dwellings by its own join."""
     from consult.voting.counting import Scope
     from consult.voting.models import VoteQuestion
 
-    in_scope = or_(
-        VoteQuestion.scope == Scope.COMPOUND,
-        (VoteQuestion.scope == Scope.BUILDING) & (VoteQuestion.building_id == StairUnit.building_id),
-        (VoteQuestion.scope == Scope.UNIT) & (VoteQuestion.unit_id == Dwelling.unit_id),
+    scopes = (
+        select(VoteQuestion.round_id, VoteQuestion.scope, VoteQuestion.building_id, VoteQuestion.unit_id)
+        .where(VoteQuestion.round_id.in_(round_ids))
+        .distinct()
+        .subquery()
     )
-    return (
-        select(VoteQuestion.round_id.label("round_id"), Dwelling.id.label("dwelling_id"))
-        .join(Round, Round.id == VoteQuestion.round_id)
+    known = Dwelling.owner_id.is_not(None)
+    whole = (
+        select(scopes.c.round_id.label("round_id"), Dwelling.id.label("dwelling_id"))
+        .join(Round, Round.id == scopes.c.round_id)
         .join(Building, Building.compound_id == Round.compound_id)
         .join(StairUnit, StairUnit.building_id == Building.id)
         .join(Dwelling, Dwelling.unit_id == StairUnit.id)
-        .where(VoteQuestion.round_id.in_(round_ids), Dwelling.owner_id.is_not(None), in_scope)
-        .distinct()
+        .where(scopes.c.scope == Scope.COMPOUND, known)
     )
+    buildings = (
+        select(scopes.c.round_id, Dwelling.id)
+        .join(Round, Round.id == scopes.c.round_id)
+        .join(Building, (Building.id == scopes.c.building_id) & (Building.compound_id == Round.compound_id))
+        .join(StairUnit, StairUnit.building_id == Building.id)
+        .join(Dwelling, Dwelling.unit_id == StairUnit.id)
+        .where(scopes.c.scope == Scope.BUILDING, known)
+    )
+    units = (
+        select(scopes.c.round_id, Dwelling.id)
+        .join(Round, Round.id == scopes.c.round_id)
+        .join(StairUnit, StairUnit.id == scopes.c.unit_id)
+        .join(Building, (Building.id == StairUnit.building_id) & (Building.compound_id == Round.compound_id))
+        .join(Dwelling, Dwelling.unit_id == StairUnit.id)
+        .where(scopes.c.scope == Scope.UNIT, known)
+    )
+    every = union(whole, buildings, units).subquery()
+    return select(every.c.round_id, every.c.dwelling_id)
 
 
 register_bulk_answered("consult.surveys.services.answered_dwellings", survey_answers)

@@ -22,6 +22,7 @@ from fractions import Fraction
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -168,22 +169,30 @@ def roster_figures(compound_ids: list[int], scope: Any = None) -> dict[int, Rost
     result = dict.fromkeys(compound_ids, empty)
     if not compound_ids:
         return result
-    #: the dwellings with an occupant, once each (a hash join, not a lookup per dwelling)
-    occupied = select(Occupant.dwelling_id.label("id")).distinct().subquery()
+    known = Dwelling.owner_id.is_not(None)
+    query = (
+        select(Building.compound_id)
+        .join(StairUnit, StairUnit.building_id == Building.id)
+        .join(Dwelling, Dwelling.unit_id == StairUnit.id)
+        .where(Building.compound_id.in_(compound_ids if scope is None else scope))
+        .group_by(Building.compound_id)
+    )
+    if db.session.get_bind().dialect.name == "sqlite":
+        # no hash joins: look an occupant up (by its index) only for a dwelling with no known owner
+        occupied: Any = exists().where(Occupant.dwelling_id == Dwelling.id)
+    else:
+        # the dwellings with an occupant, once each, hash-joined (not a lookup per dwelling)
+        with_occupant = select(Occupant.dwelling_id.label("id")).distinct().subquery()
+        query = query.outerjoin(with_occupant, with_occupant.c.id == Dwelling.id)
+        occupied = with_occupant.c.id.is_not(None)
     rows = db.session.execute(
-        select(
-            Building.compound_id,
+        query.add_columns(
             func.count(Dwelling.id),
             func.count(Dwelling.owner_id),
             func.coalesce(func.sum(Dwelling.area), 0),
-            func.coalesce(func.sum(Dwelling.area).filter(Dwelling.owner_id.is_not(None)), 0),
-            func.count(Dwelling.id).filter(or_(Dwelling.owner_id.is_not(None), occupied.c.id.is_not(None))),
+            func.coalesce(func.sum(Dwelling.area).filter(known), 0),
+            func.count(Dwelling.id).filter(or_(known, occupied)),
         )
-        .join(StairUnit, StairUnit.building_id == Building.id)
-        .join(Dwelling, Dwelling.unit_id == StairUnit.id)
-        .outerjoin(occupied, occupied.c.id == Dwelling.id)
-        .where(Building.compound_id.in_(compound_ids if scope is None else scope))
-        .group_by(Building.compound_id)
     ).all()
     for cid, dwellings, owned, area, owned_area, eligible in rows:
         result[cid] = RosterFigures(dwellings, owned, Decimal(area), Decimal(owned_area), eligible)

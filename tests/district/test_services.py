@@ -319,5 +319,28 @@ def test_vote_twin(app, engine_hooks):
     question.scope, question.unit_id = Scope.UNIT, db.session.get(Dwelling, dwellings[0]).unit_id
     db.session.commit()
     in_unit = _twin_agrees(engine_hooks, RoundKind.VOTE, answered_dwellings, round_, eligible_dwellings)
-    assert in_unit[0] == 1
-    assert 0 < in_unit[1] < 4  # only that unit's owned dwellings
+    assert in_unit == (1, 2)  # only that unit's owned dwellings
+    other_unit = db.session.get(Dwelling, dwellings[2]).unit_id
+    question.unit_id = other_unit
+    db.session.commit()
+    assert _twin_agrees(engine_hooks, RoundKind.VOTE, answered_dwellings, round_, eligible_dwellings) == (
+        0,
+        2,
+    )  # the one who voted is outside the question's unit
+    building_id = db.session.get(StairUnit, other_unit).building_id
+    question.scope, question.unit_id, question.building_id = Scope.BUILDING, None, building_id
+    db.session.add(
+        VoteQuestion(
+            round_id=round_.id,
+            position=2,
+            topic=Topic.LIFT,
+            prompt_zh="加装电梯吗",
+            rule={},
+            created_by="t",
+            scope=Scope.UNIT,
+            unit_id=other_unit,
+        )
+    )
+    db.session.commit()
+    both = _twin_agrees(engine_hooks, RoundKind.VOTE, answered_dwellings, round_, eligible_dwellings)
+    assert both == (1, 4)  # the building's four, the unit's two among them, each once
