@@ -145,7 +145,7 @@ def grant_score(member: PanelMember, by: User, scores: bool = True) -> None:
     """The panel grants a residents' representative a score (or takes it back, before they have scored
     anything). Only the chair or a district reviewer or admin, while the panel is open."""
     panel = member.panel
-    if by.role not in OVERSEERS and panel.chair_id != by.id:
+    if not manages(by, panel):
         raise PanelRefused(_l("Only the chair or a district reviewer can change who scores."))
     if panel.closed:
         raise PanelRefused(_l("The panel is closed."))
@@ -217,6 +217,11 @@ def remarks_on(panel: Panel) -> dict[int, list[PanelRemark]]:
 def panel_of(round_: Round) -> Panel | None:
     """The round's panel, if one is formed."""
     return db.session.scalars(select(Panel).where(Panel.round_id == round_.id)).first()
+
+
+def manages(user: User, panel: Panel) -> bool:
+    """Whether the user runs the panel: its chair, or a district reviewer or admin."""
+    return user.role in OVERSEERS or panel.chair_id == user.id
 
 
 def sits_on(user: User, round_: Round) -> bool:
@@ -391,7 +396,7 @@ def may_see_results(panel: Panel, user: User) -> bool:
 def close(panel: Panel, by: User, now: datetime | None = None) -> None:
     """No more declarations, scores or remarks; results stand as they are (the chair may still write
     the opinion until the round's answers are published: ``write_opinion``)."""
-    if by.role not in OVERSEERS and panel.chair_id != by.id:
+    if not manages(by, panel):
         raise PanelRefused(_l("Only the chair or a district reviewer can close the panel."))
     if panel.closed:
         raise PanelRefused(_l("The panel is closed."))
@@ -421,7 +426,7 @@ def reopen(panel: Panel, by: User, reason: str, now: datetime | None = None) -> 
     schemes as they are now. Every submission is withdrawn, so that each scoring member may change their
     scores and must submit again before seeing the others' (the scores stay as the starting point; the
     earlier figures stay in the record versions already frozen). Who, when and why is kept."""
-    if by.role not in OVERSEERS and panel.chair_id != by.id:
+    if not manages(by, panel):
         raise PanelRefused(_l("Only the chair or a district reviewer can reopen the panel."))
     if not panel.closed:
         raise PanelRefused(_l("The panel is open."))

@@ -105,7 +105,7 @@ def score_figure(value: Fraction | None, places: int = 2) -> str:
 
 
 def _may_manage(panel: Panel) -> bool:
-    return current_user.role in services.OVERSEERS or panel.chair_id == current_user.id
+    return services.manages(current_user, panel)
 
 
 @bp.get("/experts")

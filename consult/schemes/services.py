@@ -217,12 +217,10 @@ def publish_blocker(round_: Round) -> Any:
 
 def _panel_scoring(round_: Round) -> bool:
     """Whether the round has an expert panel that has not closed."""
-    from consult.experts.models import Panel  # the experts area builds on this one's schemes
+    from consult.experts.services import panel_of  # the experts area builds on this one's schemes
 
-    return (
-        db.session.scalar(select(Panel.id).where(Panel.round_id == round_.id, Panel.closed_at.is_(None)))
-        is not None
-    )
+    panel = panel_of(round_)
+    return panel is not None and not panel.closed
 
 
 def register_with_engine() -> None:
