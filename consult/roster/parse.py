@@ -190,12 +190,21 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def _xlsx_text(value: object) -> str:
-    """A cell value as the text Excel shows (15 significant digits, so 93.50000000000001 is 93.5)."""
+#: a number format that pads whole numbers with zeros ("0000" shows 101 as 0101): room numbers, keys
+_ZERO_PADDED = re.compile(r"0{2,}")
+
+
+def _xlsx_text(value: object, number_format: str = "General") -> str:
+    """A cell value as the text Excel shows (15 significant digits, so 93.50000000000001 is 93.5; a
+    whole number in a zero-padded format with its leading zeros, as 0101)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    padded = _ZERO_PADDED.fullmatch(number_format or "")
+    if padded and isinstance(value, int | float) and float(value).is_integer():
+        whole = int(value)
+        return ("-" if whole < 0 else "") + str(abs(whole)).zfill(len(number_format))
     if isinstance(value, float):
         if not math.isfinite(value):
             return str(value)
@@ -278,8 +287,10 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
             try:
                 sheet = book.worksheets[0]
                 sheet.reset_dimensions()  # some writers store a wrong size; read every row there is
-                for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                    cells = [_xlsx_text(value) for value in values]
+                for line, row in enumerate(sheet.iter_rows(), start=1):
+                    cells = [
+                        _xlsx_text(cell.value, getattr(cell, "number_format", "General")) for cell in row
+                    ]
                     if any(normalise(cell) for cell in cells):  # a sheet may hold a million blank rows
                         rows.append((line, cells))
                         if len(rows) > MAX_ROWS + 1:

@@ -141,6 +141,27 @@ def test_xlsx_first_sheet_with_numbers_and_gaps_keeps_sheet_row_numbers() -> Non
     ]
 
 
+def test_xlsx_numbers_shown_with_leading_zeros_keep_them() -> None:
+    """A room typed as 0101 in a column formatted "0000" is stored as the number 101: it reads as the
+    sheet shows it. Without such a format a number reads as it is."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append([1, 2, 101, 85.5, "张伟", None, None, 42])
+    sheet.append([1, 2, 102, 70, "李娜", None, None, 43])
+    for cell in ("C2", "H2"):
+        sheet[cell].number_format = "0000"
+    sheet["B2"].number_format = "00"
+    sheet["D2"].number_format = "0.00"  # a decimal format: the area as it is
+    buffer = io.BytesIO()
+    book.save(buffer)
+    rows = parse_roster(buffer.getvalue())
+    assert [(r.unit, r.room, r.area, r.owner_key) for r in rows] == [
+        ("02", "0101", Decimal("85.50"), "0042"),
+        ("2", "102", Decimal("70.00"), "43"),
+    ]
+
+
 def test_xlsx_problems_name_the_sheet_row() -> None:
     data = xlsx_bytes([["标题行不是表头"], HEADER, [1, 1, 101, 0, "张伟"]])
     problems = rejected(data)
