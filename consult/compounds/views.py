@@ -87,4 +87,5 @@ def building(compound_id: int, building_id: int) -> Any:
             {d.owner_id for d in dwellings if d.owner_id}, {o.id for d in dwellings for o in d.occupants}
         ),
         may_print=current_user.role in (Role.WORKER, Role.ADMIN),
+        owner_pages=current_user.role in (Role.WORKER, Role.REVIEWER, Role.ADMIN),
     )

@@ -24,6 +24,7 @@ class RevokeReason(enum.StrEnum):
     REPRINTED = "reprinted"  # a new card sheet replaced it
     LOST = "lost"  # the card was lost or taken by someone else
     REPLACED = "replaced"  # a single new card was issued
+    MERGED = "merged"  # its owner was found to be another owner, whose card stands
 
 
 class Invitation(db.Model):

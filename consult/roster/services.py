@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -237,6 +238,18 @@ def _owner_values(rows: Sequence[RosterRow]) -> dict[tuple[str, ...], tuple[str 
     return values
 
 
+def _combined(named: Sequence[_OwnerValues]) -> _OwnerValues:
+    """One owner's values from the rows that name them (a key-less owner of several dwellings, merged by
+    a worker, is named by each of their rows): the first row's, with contact details from any row."""
+    lead = named[0]
+    return replace(
+        lead,
+        phone=next((v.phone for v in named if v.phone), None),
+        email=next((v.email for v in named if v.email), None),
+        co_owners=next((v.co_owners for v in named if v.co_owners), None),
+    )
+
+
 def _owner_token(row: RosterRow | None) -> tuple[str, ...] | None:
     if row is None:
         return None
@@ -344,7 +357,7 @@ def _diff(compound: Compound, rows: Sequence[RosterRow], *, hold: bool = False) 
 
     # owners: which one each dwelling of the file goes to
     wanted = _owner_values(rows)
-    touched: dict[int, _OwnerValues] = {}
+    touched: dict[int, list[_OwnerValues]] = {}
     for key, group in groups.items():
         token = _owner_token(group.owner)
         if token is None:
@@ -366,10 +379,11 @@ def _diff(compound: Compound, rows: Sequence[RosterRow], *, hold: bool = False) 
             diff.new_owners.setdefault(token, (owner_key, values))
         else:
             diff.owner_of[key] = ("id", existing.id)
-            touched.setdefault(existing.id, values)
+            touched.setdefault(existing.id, []).append(values)
     plan.owners.created = len(diff.new_owners)
-    for owner_id, values in touched.items():
+    for owner_id, named in touched.items():
         owner = now.owners[owner_id]
+        values = _combined(named)
         if _OwnerValues.of(owner) != values:
             diff.owner_updates.append((owner, values))
             plan.owners.updated += 1
@@ -405,7 +419,7 @@ def _diff(compound: Compound, rows: Sequence[RosterRow], *, hold: bool = False) 
         and now.owners[owner_id].key is None
         and now.owners[owner_id].kind is OwnerKind.PERSON
     ]
-    in_votes = _named_in_votes(emptied)
+    in_votes = named_in_votes(emptied)
     diff.owner_deletes.extend(owner_id for owner_id in emptied if owner_id not in in_votes)
     plan.owners.deleted = len(diff.owner_deletes)
     plan.dwellings_not_in_file = sum(1 for key in now.dwellings if key not in groups)
@@ -429,7 +443,7 @@ def _diff(compound: Compound, rows: Sequence[RosterRow], *, hold: bool = False) 
     return now, diff
 
 
-def _named_in_votes(owner_ids: Sequence[int]) -> set[int]:
+def named_in_votes(owner_ids: Sequence[int]) -> set[int]:
     """Those of these owners whom a vote's records name (ballots, paper sheets, authorities given or
     held): they stay in the roster, holding nothing, as the history of that vote refers to them."""
     if not owner_ids:

@@ -176,6 +176,7 @@ def build_world(stage: str = "needs") -> World:
         "user": target.id,
         "invitation": bystander.invitation.id,
         "bystander_owner": li.id,
+        "bystander_dwelling": li.dwellings[0].id,
         "paper_owner": chen.id,
         "survey_question": question.id,
         "need_code": need.code,

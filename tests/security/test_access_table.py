@@ -160,6 +160,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "residents.revoke_card": RUN_A,
     # roster
     "roster.apply": RUN_A,
+    "roster.merge": RUN_A,
+    "roster.owner": READ_A,
+    "roster.separate": RUN_A,
     "roster.upload": RUN_A,
     # the round engine
     "rounds.act": RUN_A,
@@ -278,6 +281,11 @@ PARAMETERS = {
     ("surveys.remove_question", "question_id"): "survey_question",
     ("voting.remove_question", "question_id"): "vote_question",
     ("voting.ballot_for", "owner_id"): "proxy_giver",
+    ("roster.owner", "owner_id"): "bystander_owner",
+    ("roster.merge", "owner_id"): "bystander_owner",
+    ("roster.merge", "other_id"): "paper_owner",
+    ("roster.separate", "owner_id"): "bystander_owner",
+    ("roster.separate", "dwelling_id"): "bystander_dwelling",
 }
 #: the other URL parameters -> world id (or a fixed value)
 BY_NAME = {
