@@ -101,3 +101,44 @@ def test_worker_imports_a_roster(page: Any, data: Flask) -> None:
     assert areas == ["72.30", "85.50"]
     page.goto(f"/compounds/{compound.id}")
     assert "2" in page.get_by_text("户数").first.locator("xpath=following-sibling::dd[1]").inner_text()
+
+
+def test_worker_merges_two_owners_of_one_name(page: Any, data: Flask) -> None:
+    """Two flats of 张伟 without an owner key: the worker finds the second from the first one's page and
+    merges them, saying how they know; then separates one again."""
+    from consult.roster.parse import parse_roster
+    from consult.roster.services import apply_rows
+
+    street = ensure_street(ensure_district("青羊区"), "草堂街道")
+    compound = create_compound(street, "浣花小区", plan_year=2022)
+    worker = create_user("worker@example.test", "李明", PASSWORD, Role.WORKER, street)
+    rows = HEADER + "1栋,1单元,101,85.5,张伟,13812341234,业主\n2栋,1单元,301,60,张伟,,业主\n"
+    apply_rows(compound, parse_roster(rows.encode()), "test")
+    db.session.commit()
+
+    page.goto("/auth/login")
+    page.fill("input[name=email]", worker.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.goto(f"/compounds/{compound.id}")
+    page.get_by_role("link", name="1 栋", exact=True).click()
+    page.get_by_role("link", name="张伟").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "张伟"
+    assert "2-1-301" in page.get_by_role("heading", name="同名业主").locator("xpath=..").inner_text()
+    screenshot(page, "06-owner-namesake")
+    assert_accessible(page)
+
+    page.get_by_label("如何确认是同一个人").fill("身份证号相同，社区已核实")
+    page.get_by_role("button", name="是同一人：合并到本业主").click()
+    assert "已合并" in page.get_by_role("status").inner_text()
+    assert page.get_by_role("link", name="2-1-301").count() == 1  # now this owner's
+    screenshot(page, "07-owner-merged")
+    assert_accessible(page)
+    db.session.rollback()
+    assert count(Owner) == 1
+
+    page.get_by_label("如何确认是另一个人").first.fill("房产证姓名相同，但不是同一人")
+    page.get_by_role("button", name="分开 1-1-101：其业主是另一个人").click()
+    assert "已分开" in page.get_by_role("status").inner_text()
+    db.session.rollback()
+    assert count(Owner) == 2
