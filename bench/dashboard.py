@@ -1,6 +1,6 @@
 """Time the district dashboard at Qingyang scale: 1,034 compounds, about 160,000 dwellings, three rounds each.
 
-    .venv/bin/python bench/dashboard.py [--compounds 1034] [--requests 50] [--seed 1]
+    .venv/bin/python bench/dashboard.py [--compounds 1034] [--requests 50] [--seed 1] [--parts]
 
 The database is a new SQLite file in a temporary directory, or DATABASE_URL: point that at an empty
 scratch PostgreSQL database (the bench writes rows with fixed ids and leaves them there). The district
@@ -345,7 +345,40 @@ PAGES = [
 ]
 
 
-def run(url: str, n_compounds: int, n_requests: int, seed: int) -> None:
+def parts(n_requests: int) -> None:
+    """The dashboard's two heaviest steps timed alone, in-process (medians): the roster figures of every
+    compound (one aggregate over the district's dwellings) and the participation of every round that has
+    begun (one query per kind of round)."""
+    from consult.district.participation import participation_of
+    from consult.district.services import roster_figures
+
+    ids = list(db.session.scalars(select(Compound.id)))
+    begun = db.session.execute(
+        select(Round.id, Round.compound_id, Round.kind).where(Round.state != RoundState.DRAFT)
+    ).all()
+    figures = roster_figures(ids, select(Compound.id))
+    eligible = {cid: f.eligible for cid, f in figures.items()}
+    steps = {
+        "roster figures, every compound": lambda: roster_figures(ids, select(Compound.id)),
+        "participation, rounds begun": lambda: participation_of(begun, eligible),
+    }
+    by_kind = {
+        kind: [r for r in begun if r.kind is kind] for kind in sorted({r.kind for r in begun}, key=str)
+    }
+    for kind, rows in by_kind.items():
+        label = f"— of the {kind.value} rounds ({len(rows)})"
+        steps[label] = lambda rows=rows: participation_of(rows, eligible)
+    print(f"{'step (in-process, median)':<46} {'ms':>8}")
+    for label, step in steps.items():
+        times = []
+        for __ in range(n_requests):
+            start = time.perf_counter()
+            step()
+            times.append((time.perf_counter() - start) * 1000)
+        print(f"{label:<46} {statistics.median(times):>8.1f}")
+
+
+def run(url: str, n_compounds: int, n_requests: int, seed: int, with_parts: bool = False) -> None:
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench"}
     )
@@ -366,6 +399,9 @@ def run(url: str, n_compounds: int, n_requests: int, seed: int) -> None:
             f"{counts['survey_answer'] + counts['scheme_preference'] + counts['ballot']} answers "
             f"(written in {TIMES['generate']:.1f}s, of which inserts {TIMES['insert']:.1f}s)"
         )
+        if with_parts:
+            print()
+            parts(n_requests)
         db.session.remove()
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
@@ -404,13 +440,14 @@ def main() -> None:
     parser.add_argument("--compounds", type=int, default=1034)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--parts", action="store_true", help="also time the heaviest steps alone")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL")
     if url:
-        run(url, args.compounds, args.requests, args.seed)
+        run(url, args.compounds, args.requests, args.seed, args.parts)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{tmp}/bench.sqlite", args.compounds, args.requests, args.seed)
+        run(f"sqlite:///{tmp}/bench.sqlite", args.compounds, args.requests, args.seed, args.parts)
 
 
 if __name__ == "__main__":
