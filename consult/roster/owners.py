@@ -28,6 +28,7 @@ from consult.compounds.models import Dwelling
 from consult.compounds.models import Owner
 from consult.compounds.models import OwnerKind
 from consult.compounds.models import StairUnit
+from consult.db import queue_for_writing
 from consult.db import utcnow
 from consult.errors import ConsultError
 from consult.errors import NotFound
@@ -163,6 +164,7 @@ def merge_owners(compound: Compound, keep: Owner, other: Owner, reason: str, act
     vote's records name them: they are then kept, holding nothing, with their cards switched off.
     Returns the ids of the dwellings that moved."""
     ensure_not_frozen(compound, hold=True)
+    _hold(keep, other)
     refusal = merge_refusal(OwnerFacts.of(keep), OwnerFacts.of(other))
     if refusal is not None:
         raise OwnerRefused(refusal)
@@ -195,7 +197,7 @@ def merge_owners(compound: Compound, keep: Owner, other: Owner, reason: str, act
         now = utcnow()
         cards = db.session.scalars(
             select(Invitation).where(Invitation.owner_id == other.id, Invitation.revoked_at.is_(None))
-        )
+        ).all()
         for card in cards:
             revoke(card, RevokeReason.MERGED, actor, now)
     else:
@@ -216,6 +218,28 @@ def merge_owners(compound: Compound, keep: Owner, other: Owner, reason: str, act
         reason=reason,
     )
     return moved
+
+
+_CHANGED = _l("These owners changed meanwhile: open the page again.")
+
+
+def _hold(*owners: Owner) -> None:
+    """Hold the owners' rows until the transaction ends and read them afresh, with their dwellings: a
+    change racing with this one (a merge, a separation, an import) is waited for, then seen. PostgreSQL
+    locks the rows, in the order of their ids; SQLite queues for its one writer."""
+    queue_for_writing(db.session)
+    ids = sorted({owner.id for owner in owners})
+    held = db.session.scalars(
+        select(Owner)
+        .where(Owner.id.in_(ids))
+        .order_by(Owner.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    if len(held) != len(ids):
+        raise OwnerRefused(_CHANGED)
+    for owner in owners:
+        db.session.refresh(owner, ["dwellings"])
 
 
 def _live_proxies(owner: Owner) -> bool:
@@ -243,6 +267,9 @@ def separate_dwelling(compound: Compound, dwelling: Dwelling, reason: str, actor
     owner = dwelling.owner
     if owner is None or owner.compound_id != compound.id:
         raise NotFound("the dwelling has no owner in this compound")
+    _hold(owner)
+    if dwelling not in owner.dwellings:
+        raise OwnerRefused(_CHANGED)
     refusal = separation_refusal(OwnerFacts.of(owner))
     if refusal is not None:
         raise OwnerRefused(refusal)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text
 
 from consult.audit.models import AuditEntry
 from consult.auth.models import Role
@@ -302,3 +303,33 @@ def test_an_owner_of_another_compound_is_not_found(client, auth, imported, worke
     )
     assert response.status_code == 404
     assert owner_of(other, "1", "1", "102").id == theirs.id
+
+
+def test_a_change_that_came_first_is_seen_not_overwritten(imported: Compound, english_messages) -> None:
+    """Owners read before another change committed (as a page open in two browsers): the merge or the
+    separation reads them afresh under its lock, and refuses rather than act on what is no longer so."""
+    first, second, third = zhangs(imported)
+    first_id, second_id = first.id, second.id
+    # meanwhile, elsewhere: the second 张伟 was merged into the first (not through this session's objects)
+    db.session.execute(
+        text("UPDATE dwelling SET owner_id = :keep WHERE owner_id = :gone"),
+        {"keep": first_id, "gone": second_id},
+    )
+    db.session.execute(text("DELETE FROM owner WHERE id = :gone"), {"gone": second_id})
+    with pytest.raises(OwnerRefused, match="changed meanwhile"):
+        merge_owners(imported, first, second, "同一人", "test")
+    db.session.rollback()
+
+    merge_owners(imported, first, second, "同一人", "test")  # the same two, both as they are
+    db.session.commit()
+    assert [place(d) for d in sorted(first.dwellings, key=lambda d: d.id)] == ["1-1-101", "1-1-102"]
+    # meanwhile, elsewhere: 1-1-102 was separated again; the page still shows it as the first's
+    stale = next(d for d in first.dwellings if place(d) == "1-1-102")
+    db.session.execute(
+        text("UPDATE dwelling SET owner_id = :other WHERE id = :dwelling"),
+        {"other": third.id, "dwelling": stale.id},
+    )
+    with pytest.raises(OwnerRefused, match="changed meanwhile"):
+        separate_dwelling(imported, stale, "不是同一人", "test")
+    db.session.rollback()
+    assert count(Owner) == 4  # the 张伟 of 1-1-101 and of 2-1-201, 李娜, the developer
