@@ -12,7 +12,9 @@ Everything here only flushes; the caller commits, or rolls back on any exception
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -22,7 +24,9 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
+from consult.audit.models import AuditEntry
 from consult.audit.services import record
+from consult.auth.services import staff_name
 from consult.compounds.models import Compound
 from consult.compounds.models import Dwelling
 from consult.compounds.models import Owner
@@ -148,6 +152,65 @@ def same_name_owners(owner: Owner) -> list[Owner]:
             .order_by(Owner.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class OwnerChange:
+    """A merge or a separation that concerns an owner, as the audit log keeps it."""
+
+    at: datetime
+    by: str | None  # the staff member's name
+    action: str  # "merged" (``other`` became this owner), "merged_into", "separated", "separated_from"
+    other: int  # the other owner's id
+    dwellings: list[str]  # building-unit-room of the dwellings that moved
+    reason: str
+
+
+def history(owner: Owner) -> list[OwnerChange]:
+    """The merges and separations that concern the owner, oldest first (from the audit log)."""
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.compound_id == owner.compound_id,
+            AuditEntry.action.in_(("owner.merged", "owner.separated")),
+        )
+        .order_by(AuditEntry.id)
+    ).all()
+    changes = []
+    places: dict[int, str] = {}
+    for entry in entries:
+        detail = json.loads(entry.detail)
+        if entry.action == "owner.merged":
+            ends = (detail["owner"], detail["merged"], "merged", "merged_into")
+            moved = detail["dwellings"]
+        else:
+            ends = (detail["owner"], detail["new_owner"], "separated", "separated_from")
+            moved = [detail["dwelling"]]
+        if owner.id not in ends[:2]:
+            continue
+        for dwelling_id in moved:
+            if dwelling_id not in places:
+                dwelling = db.session.get(Dwelling, dwelling_id)
+                places[dwelling_id] = place(dwelling) if dwelling is not None else str(dwelling_id)
+        mine = owner.id == ends[0]
+        changes.append(
+            OwnerChange(
+                at=entry.at,
+                by=staff_name(entry.actor),
+                action=ends[2] if mine else ends[3],
+                other=ends[1] if mine else ends[0],
+                dwellings=[places[d] for d in moved],
+                reason=detail["reason"],
+            )
+        )
+    return changes
+
+
+def existing(owner_ids: set[int]) -> set[int]:
+    """Those of these owners that are still in the roster."""
+    if not owner_ids:
+        return set()
+    return set(db.session.scalars(select(Owner.id).where(Owner.id.in_(owner_ids))))
 
 
 def place(dwelling: Dwelling) -> str:

@@ -136,6 +136,7 @@ def _owner_page(
     except RosterFrozen as refused:
         frozen = str(refused)
     candidates = owners.same_name_owners(found)
+    changes = owners.history(found)
     forms: dict[str, FlaskForm] = {}
     for other in candidates:
         name = f"merge-{other.id}"
@@ -145,6 +146,9 @@ def _owner_page(
         forms[name] = SeparateDwellingForm(prefix=name, formdata=None)
     if failed is not None:
         forms[failed[0]] = failed[1]
+    for dwelling in found.dwellings:  # each reason says which dwelling it is for
+        label = _("How you know the owner of %(place)s is someone else", place=owners.place(dwelling))
+        forms[f"separate-{dwelling.id}"].reason.label.text = label
     return (
         render_template(
             "roster/owner.html",
@@ -152,6 +156,8 @@ def _owner_page(
             owner=found,
             place=owners.place,
             candidates=candidates,
+            changes=changes,
+            present=owners.existing({c.other for c in changes}),
             forms=forms,
             may_change=current_user.role in IMPORTERS and frozen is None,
             frozen=frozen,

@@ -137,7 +137,7 @@ def test_worker_merges_two_owners_of_one_name(page: Any, data: Flask) -> None:
     db.session.rollback()
     assert count(Owner) == 1
 
-    page.get_by_label("如何确认是另一个人").first.fill("房产证姓名相同，但不是同一人")
+    page.get_by_label("如何确认 1-1-101 的业主是另一个人").fill("房产证姓名相同，但不是同一人")
     page.get_by_role("button", name="分开 1-1-101：其业主是另一个人").click()
     assert "已分开" in page.get_by_role("status").inner_text()
     db.session.rollback()

@@ -24,6 +24,7 @@ from consult.residents.services import find_by_token
 from consult.residents.services import issue_cards
 from consult.roster.owners import OwnerFacts
 from consult.roster.owners import OwnerRefused
+from consult.roster.owners import history
 from consult.roster.owners import merge_owners
 from consult.roster.owners import merge_refusal
 from consult.roster.owners import place
@@ -333,3 +334,32 @@ def test_a_change_that_came_first_is_seen_not_overwritten(imported: Compound, en
         separate_dwelling(imported, stale, "不是同一人", "test")
     db.session.rollback()
     assert count(Owner) == 4  # the 张伟 of 1-1-101 and of 2-1-201, 李娜, the developer
+
+
+def test_an_owner_page_tells_who_merged_and_separated_what_and_why(
+    client, auth, imported, worker, english_messages
+) -> None:
+    first, second, third = zhangs(imported)
+    second_id = second.id
+    actor = f"user:{worker.id}"
+    merge_owners(imported, first, second, "身份证号相同", actor)
+    db.session.commit()
+    moved = next(d for d in first.dwellings if place(d) == "1-1-102")
+    own = separate_dwelling(imported, moved, "房产证不同", actor)
+    db.session.commit()
+
+    changes = history(first)
+    assert [(c.action, c.other, c.dwellings, c.reason, c.by) for c in changes] == [
+        ("merged", second_id, ["1-1-102"], "身份证号相同", worker.name),
+        ("separated", own.id, ["1-1-102"], "房产证不同", worker.name),
+    ]
+    assert [(c.action, c.other) for c in history(own)] == [("separated_from", first.id)]
+    assert history(third) == []
+
+    auth.login(worker)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    shown = client.get(f"/compounds/{imported.id}/owners/{first.id}").get_data(as_text=True)
+    assert "another owner of this name, of 1-1-102, merged into this one" in shown
+    assert "Why: 身份证号相同" in shown
+    assert f'href="/compounds/{imported.id}/owners/{own.id}"' in shown  # the separated one is linked
+    assert f"/owners/{second_id}" not in shown  # the merged one is gone
