@@ -145,6 +145,7 @@ def same_name_owners(owner: Owner) -> list[Owner]:
                 Owner.name == owner.name,
                 Owner.key.is_(None),
                 Owner.kind == OwnerKind.PERSON,
+                Owner.dwellings.any(),  # not one kept, holding nothing, for a past vote's records
             )
             .options(
                 selectinload(Owner.dwellings).selectinload(Dwelling.unit).selectinload(StairUnit.building)

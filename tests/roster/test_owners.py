@@ -242,6 +242,7 @@ def test_cards_of_a_merged_owner_named_in_a_vote_are_switched_off(imported: Comp
     assert card.revoked_reason is RevokeReason.MERGED
     token = next(c.token for c in issued if c.person.owner == second)
     assert find_by_token(token).revoked_at is not None
+    assert second.id not in [o.id for o in same_name_owners(first)]  # holding nothing: not offered
 
 
 # --- the owner's page
