@@ -24,11 +24,14 @@ from consult.district.services import stages
 from consult.dossier.views import returned_context
 from consult.extensions import db
 from consult.residents.services import active_cards
+from consult.roster.owners import namesake_count
 from consult.scoping import staff_compound_or_404
 
 bp = Blueprint("compounds", __name__, url_prefix="/compounds")
 
 STAFF = (Role.WORKER, Role.REVIEWER, Role.ADMIN, Role.EXPERT)
+#: who reads the owners' own pages (names, dwellings, cards), not only the roster's figures
+OWNER_READERS = (Role.WORKER, Role.REVIEWER, Role.ADMIN)
 
 
 @bp.get("/")
@@ -59,6 +62,7 @@ def detail(compound_id: int) -> Any:
         stage=stage_label(stages({compound.id: cover})[compound.id]),
         buildings=buildings,
         building_cover=building_coverages(compound),
+        namesakes=namesake_count(compound) if current_user.role in OWNER_READERS else 0,
         **returned_context(compound.id),
     )
 
@@ -87,5 +91,5 @@ def building(compound_id: int, building_id: int) -> Any:
             {d.owner_id for d in dwellings if d.owner_id}, {o.id for d in dwellings for o in d.occupants}
         ),
         may_print=current_user.role in (Role.WORKER, Role.ADMIN),
-        owner_pages=current_user.role in (Role.WORKER, Role.REVIEWER, Role.ADMIN),
+        owner_pages=current_user.role in OWNER_READERS,
     )

@@ -19,6 +19,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
@@ -130,6 +131,47 @@ def owner_in(compound: Compound, owner_id: int) -> Owner:
     if owner is None:
         raise NotFound("no such owner in this compound")
     return owner
+
+
+def _namesake_names(compound_id: int) -> Any:
+    """The names that two key-less owners of the compound, each holding a dwelling, have in common."""
+    return (
+        select(Owner.name)
+        .where(
+            Owner.compound_id == compound_id,
+            Owner.key.is_(None),
+            Owner.kind == OwnerKind.PERSON,
+            Owner.dwellings.any(),
+        )
+        .group_by(Owner.name)
+        .having(func.count(Owner.id) > 1)
+    )
+
+
+def namesake_count(compound: Compound) -> int:
+    """How many names two key-less owners of the compound have in common (one query)."""
+    return db.session.scalar(select(func.count()).select_from(_namesake_names(compound.id).subquery())) or 0
+
+
+def namesakes(compound: Compound) -> list[tuple[str, list[Owner]]]:
+    """The key-less owners of the compound who share their name with another, by name: the owners a
+    worker may have to merge (or not: 张伟 is a common name)."""
+    found = db.session.scalars(
+        select(Owner)
+        .where(
+            Owner.compound_id == compound.id,
+            Owner.key.is_(None),
+            Owner.kind == OwnerKind.PERSON,
+            Owner.dwellings.any(),
+            Owner.name.in_(_namesake_names(compound.id)),
+        )
+        .options(selectinload(Owner.dwellings).selectinload(Dwelling.unit).selectinload(StairUnit.building))
+        .order_by(Owner.name, Owner.id)
+    ).all()
+    groups: dict[str, list[Owner]] = {}
+    for owner in found:
+        groups.setdefault(owner.name, []).append(owner)
+    return list(groups.items())
 
 
 def same_name_owners(owner: Owner) -> list[Owner]:

@@ -116,6 +116,17 @@ def _owner_or_404(compound: Compound, owner_id: int) -> Owner:
         abort(404)
 
 
+@bp.get("/<int:compound_id>/owners/namesakes")
+@role_required(*OWNER_READERS)
+def namesakes(compound_id: int) -> Any:
+    """The key-less owners who share their name with another: where a worker looks for one person
+    listed as two owners."""
+    compound = staff_compound_or_404(compound_id)
+    return render_template(
+        "roster/namesakes.html", compound=compound, groups=owners.namesakes(compound), place=owners.place
+    )
+
+
 @bp.get("/<int:compound_id>/owners/<int:owner_id>")
 @role_required(*OWNER_READERS)
 def owner(compound_id: int, owner_id: int) -> Any:

@@ -27,6 +27,8 @@ from consult.roster.owners import OwnerRefused
 from consult.roster.owners import history
 from consult.roster.owners import merge_owners
 from consult.roster.owners import merge_refusal
+from consult.roster.owners import namesake_count
+from consult.roster.owners import namesakes
 from consult.roster.owners import place
 from consult.roster.owners import same_name_owners
 from consult.roster.owners import separate_dwelling
@@ -364,3 +366,26 @@ def test_an_owner_page_tells_who_merged_and_separated_what_and_why(
     assert "Why: 身份证号相同" in shown
     assert f'href="/compounds/{imported.id}/owners/{own.id}"' in shown  # the separated one is linked
     assert f"/owners/{second_id}" not in shown  # the merged one is gone
+
+
+def test_the_compound_leads_to_its_namesakes(client, auth, imported, worker, english_messages) -> None:
+    first, second, third = zhangs(imported)
+    assert [(name, [o.id for o in group]) for name, group in namesakes(imported)] == [
+        ("张伟", [first.id, second.id, third.id])  # 李娜's two flats share a key: one owner, no namesake
+    ]
+    assert namesake_count(imported) == 1
+    auth.login(worker)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    detail = client.get(f"/compounds/{imported.id}").get_data(as_text=True)
+    assert "1 name is shared by owners without an owner key" in detail
+    listed = client.get(f"/compounds/{imported.id}/owners/namesakes").get_data(as_text=True)
+    assert f'href="/compounds/{imported.id}/owners/{second.id}">1-1-102</a>' in listed
+
+    merge_owners(imported, first, second, "同一人", "test")
+    merge_owners(imported, first, third, "同一人", "test")
+    db.session.commit()
+    assert namesakes(imported) == []
+    assert "without an owner key" not in client.get(f"/compounds/{imported.id}").get_data(as_text=True)
+    assert "No two owners without an owner key share a name." in client.get(
+        f"/compounds/{imported.id}/owners/namesakes"
+    ).get_data(as_text=True)

@@ -161,6 +161,7 @@ ACCESS: dict[str, frozenset[str]] = {
     # roster
     "roster.apply": RUN_A,
     "roster.merge": RUN_A,
+    "roster.namesakes": READ_A,
     "roster.owner": READ_A,
     "roster.separate": RUN_A,
     "roster.upload": RUN_A,
