@@ -121,12 +121,26 @@ def _reason(text: str) -> str:
 # --- reading
 
 
+def _with_places() -> Any:
+    """Load an owner's dwellings with their unit and building (for ``place``)."""
+    return selectinload(Owner.dwellings).selectinload(Dwelling.unit).selectinload(StairUnit.building)
+
+
+def _mergeable(compound_id: int) -> tuple[Any, ...]:
+    """Conditions on the owners that may be merged by hand (``_by_hand_refusal`` in SQL): the compound's
+    key-less persons holding a dwelling (not one kept, holding nothing, for a past vote's records)."""
+    return (
+        Owner.compound_id == compound_id,
+        Owner.key.is_(None),
+        Owner.kind == OwnerKind.PERSON,
+        Owner.dwellings.any(),
+    )
+
+
 def owner_in(compound: Compound, owner_id: int) -> Owner:
     """The owner, with their dwellings and where they are, if they are of this compound."""
     owner = db.session.scalars(
-        select(Owner)
-        .where(Owner.id == owner_id, Owner.compound_id == compound.id)
-        .options(selectinload(Owner.dwellings).selectinload(Dwelling.unit).selectinload(StairUnit.building))
+        select(Owner).where(Owner.id == owner_id, Owner.compound_id == compound.id).options(_with_places())
     ).first()
     if owner is None:
         raise NotFound("no such owner in this compound")
@@ -137,12 +151,7 @@ def _namesake_names(compound_id: int) -> Any:
     """The names that two key-less owners of the compound, each holding a dwelling, have in common."""
     return (
         select(Owner.name)
-        .where(
-            Owner.compound_id == compound_id,
-            Owner.key.is_(None),
-            Owner.kind == OwnerKind.PERSON,
-            Owner.dwellings.any(),
-        )
+        .where(*_mergeable(compound_id))
         .group_by(Owner.name)
         .having(func.count(Owner.id) > 1)
     )
@@ -158,14 +167,8 @@ def namesakes(compound: Compound) -> list[tuple[str, list[Owner]]]:
     worker may have to merge (or not: 张伟 is a common name)."""
     found = db.session.scalars(
         select(Owner)
-        .where(
-            Owner.compound_id == compound.id,
-            Owner.key.is_(None),
-            Owner.kind == OwnerKind.PERSON,
-            Owner.dwellings.any(),
-            Owner.name.in_(_namesake_names(compound.id)),
-        )
-        .options(selectinload(Owner.dwellings).selectinload(Dwelling.unit).selectinload(StairUnit.building))
+        .where(*_mergeable(compound.id), Owner.name.in_(_namesake_names(compound.id)))
+        .options(_with_places())
         .order_by(Owner.name, Owner.id)
     ).all()
     groups: dict[str, list[Owner]] = {}
@@ -181,17 +184,8 @@ def same_name_owners(owner: Owner) -> list[Owner]:
     return list(
         db.session.scalars(
             select(Owner)
-            .where(
-                Owner.compound_id == owner.compound_id,
-                Owner.id != owner.id,
-                Owner.name == owner.name,
-                Owner.key.is_(None),
-                Owner.kind == OwnerKind.PERSON,
-                Owner.dwellings.any(),  # not one kept, holding nothing, for a past vote's records
-            )
-            .options(
-                selectinload(Owner.dwellings).selectinload(Dwelling.unit).selectinload(StairUnit.building)
-            )
+            .where(*_mergeable(owner.compound_id), Owner.id != owner.id, Owner.name == owner.name)
+            .options(_with_places())
             .order_by(Owner.id)
         )
     )

@@ -148,18 +148,19 @@ def _owner_page(
         frozen = str(refused)
     candidates = owners.same_name_owners(found)
     changes = owners.history(found)
+
+    def form(name: str, kind: type[FlaskForm]) -> Any:
+        return failed[1] if failed is not None and failed[0] == name else kind(prefix=name, formdata=None)
+
     forms: dict[str, FlaskForm] = {}
     for other in candidates:
-        name = f"merge-{other.id}"
-        forms[name] = MergeOwnerForm(prefix=name, formdata=None)
+        forms[f"merge-{other.id}"] = form(f"merge-{other.id}", MergeOwnerForm)
     for dwelling in found.dwellings:
-        name = f"separate-{dwelling.id}"
-        forms[name] = SeparateDwellingForm(prefix=name, formdata=None)
-    if failed is not None:
-        forms[failed[0]] = failed[1]
-    for dwelling in found.dwellings:  # each reason says which dwelling it is for
+        separation = form(f"separate-{dwelling.id}", SeparateDwellingForm)
+        # each reason says which dwelling it is for
         label = _("How you know the owner of %(place)s is someone else", place=owners.place(dwelling))
-        forms[f"separate-{dwelling.id}"].reason.label.text = label
+        separation.reason.label.text = label
+        forms[f"separate-{dwelling.id}"] = separation
     return (
         render_template(
             "roster/owner.html",
