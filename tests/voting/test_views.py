@@ -130,7 +130,7 @@ def test_a_proxy_votes_for_the_owner_who_gave_the_authority(client, resident, op
     db.session.commit()
     resident("张伟", "en")
     links = services.resident_links(_inv(owners["张伟"]), opened.opens_at + timedelta(hours=2))
-    assert [done for _label, _url, done in links] == [False, False]
+    assert [(done, still_open) for _label, _url, done, still_open in links] == [(False, True)] * 2
     page = client.get(f"/me/vote/{opened.id}/for/{owners['李娜'].id}")
     assert "You vote for 李*" in page.get_data(as_text=True)
     response = client.post(
@@ -651,3 +651,24 @@ def test_the_result_says_how_many_owners_in_scope_are_dwellings_whose_owner_is_n
     zh = client.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert UNKNOWN_ZH in result_sections(zh)["您是否同意在2栋1单元加装电梯？"]
     assert UNKNOWN_ZH not in result_sections(zh)["您是否同意在1栋1单元加装电梯？"]
+
+
+def test_the_vote_page_leads_to_who_has_voted_and_the_doors_to_visit(
+    client, auth, resident, opened, owners, workers
+):
+    resident("张伟")
+    client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners["张伟"].id))
+    client.post("/me/leave")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    auth.login(workers["a"])
+    html = client.get(f"/compounds/{opened.compound_id}/votes/{opened.id}").get_data(as_text=True)
+    base = f"/compounds/{opened.compound_id}/rounds/{opened.id}"
+    assert f'href="{base}/participation"' in html
+    assert f'href="{base}/doors"' in html
+    assert client.get(f"{base}/participation").status_code == 200
+    doors = client.get(f"{base}/doors").get_data(as_text=True)
+    # 张伟 voted for both his rooms in building 1, unit 1; the owners of building 1, unit 2 did not
+    assert "Building 1, unit 1" not in doors
+    assert re.search(r"Building 1, unit 2</h2>\s*<p class=\"rooms\">201  ·  202</p>", doors)
+    assert "张伟" not in doors  # rooms only, no names
+    assert "李娜" not in doors
