@@ -617,23 +617,24 @@ def resident_rounds(invitation: Invitation, rounds: Sequence[Round] | None = Non
 
 def resident_links(
     invitation: Invitation, now: datetime, rounds: Sequence[Round] | None = None
-) -> list[tuple[str, str, bool]]:
-    """For the resident's home page: (label, url, done) for each round of schemes they may look at;
-    ``done`` once they commented or their household stated a preference (published answers: always)."""
+) -> list[tuple[str, str, bool, bool]]:
+    """For the resident's home page: (label, url, done, open) for each round of schemes they may look at;
+    ``done`` once they commented or their household stated a preference (published answers: always);
+    ``open`` while the round takes comments."""
     links = []
     for round_ in resident_rounds(invitation, rounds):
         url = url_for("schemes.resident_round", round_id=round_.id)
         if is_open_for_input(round_.state, round_.opens_at, round_.closes_at, now):
             label = _("Round %(number)s: comment on the design schemes", number=round_.number)
-            links.append((label, url, took_part(invitation, round_)))
+            links.append((label, url, took_part(invitation, round_), True))
         elif round_.state in PUBLISHED:
             label = _(
                 "Round %(number)s: the revised scheme and the answers to comments", number=round_.number
             )
-            links.append((label, url, True))
+            links.append((label, url, True, False))
         else:
             label = _("Round %(number)s: the design schemes (closed for comments)", number=round_.number)
-            links.append((label, url, took_part(invitation, round_)))
+            links.append((label, url, took_part(invitation, round_), False))
     return links
 
 

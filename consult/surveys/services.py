@@ -549,9 +549,10 @@ def resident_links(
     invitation: Invitation,
     now: datetime,
     rounds: Sequence[Round] | None = None,
-) -> list[tuple[str, str, bool]]:
-    """For the resident's home page: (label, address, answered) of each survey open to them now.
-    ``answered``: every dwelling of theirs has an answer that counts (theirs or their household's).
+) -> list[tuple[str, str, bool, bool]]:
+    """For the resident's home page: (label, address, answered, open) of each survey open to them now.
+    ``answered``: every dwelling of theirs has an answer that counts (theirs or their household's); it
+    may still be changed (``open`` is always true here).
     ``rounds``: the compound's rounds in order, when at hand."""
     if rounds is None:
         rounds = compound_rounds(invitation.compound_id)
@@ -568,6 +569,7 @@ def resident_links(
                 _("Survey: renovation and your needs (round %(number)s)", number=round_.number),
                 url_for("surveys.answer", round_id=round_.id),
                 answered,
+                True,
             )
         )
     return links

@@ -1462,9 +1462,10 @@ def count_round(round_: Round) -> list[QuestionResult]:
 
 def resident_links(
     invitation: Invitation, now: datetime, rounds: Sequence[Round] | None = None
-) -> list[tuple[str, str, bool]]:
-    """For the resident's home page: (label, address, done) of each vote open to them now: their own,
-    and one for each owner who gave them an authority. ``done``: a ballot counts on each question.
+) -> list[tuple[str, str, bool, bool]]:
+    """For the resident's home page: (label, address, done, open) of each vote open to them now: their
+    own, and one for each owner who gave them an authority. ``done``: a ballot counts on each question
+    (it may still be changed: ``open`` is always true here).
     Occupants get none: only owners vote. ``rounds``: the compound's rounds in order, when at hand."""
     if not invitation.may_vote or invitation.owner_id is None:
         return []
@@ -1496,7 +1497,7 @@ def resident_links(
                     number=round_.number,
                 )
                 url = url_for("voting.ballot_for", round_id=round_.id, owner_id=owner_id)
-            links.append((label, url, done))
+            links.append((label, url, done, True))
     return links
 
 

@@ -365,11 +365,12 @@ def test_links_and_answers_for_the_resident_home(app, round2, schemes, cards, wo
     assert services.resident_links(zhang, now) == []  # a draft is not shown
     open_round(round2)
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        [(label, url, done)] = services.resident_links(zhang, now)
-        assert (label, url, done) == (
+        [(label, url, done, still_open)] = services.resident_links(zhang, now)
+        assert (label, url, done, still_open) == (
             "Round 2: comment on the design schemes",
             f"/me/schemes/{round2.id}",
             False,
+            True,
         )
         comment = services.add_comment(zhang, a.first.items[0], "意见", now)
         db.session.commit()
@@ -389,10 +390,13 @@ def test_links_and_answers_for_the_resident_home(app, round2, schemes, cards, wo
         )
         assert mine.url == f"/me/schemes/{round2.id}#comment-{comment.id}"
         assert services.my_answers(invitation(cards, "王芳")) == []  # the tenant of his flat: not hers
+        assert services.resident_links(zhang, now)[0][2:] == (True, False)  # closed: no more changes
         publish_round(round2)
-        assert (
-            services.resident_links(zhang, now)[0][0]
-            == "Round 2: the revised scheme and the answers to comments"
+        assert services.resident_links(zhang, now)[0] == (
+            "Round 2: the revised scheme and the answers to comments",
+            f"/me/schemes/{round2.id}",
+            True,
+            False,
         )
 
 

@@ -297,7 +297,7 @@ def test_resident_links_list_open_surveys_and_whether_the_home_answered(opened, 
     owner = invitation(cards, "张伟")
     links = services.resident_links(owner, utcnow())
     assert len(links) == 1
-    assert links[0][1:] == (f"/me/survey/{needs_round.id}", False)
+    assert links[0][1:] == (f"/me/survey/{needs_round.id}", False, True)
     assert "1" in links[0][0]  # the round's number
     answer(opened, cards, "张伟")
     assert services.resident_links(owner, utcnow())[0][2] is True

@@ -66,6 +66,8 @@ def test_a_vote_changes_the_page_at_once(client, resident, opened, owners):
     after = client.get("/me").get_data(as_text=True)
     assert "Vote on the renovation plan (round 3)" not in open_section(after)
     assert "Vote on the renovation plan (round 3)" in after.split("What you have answered", 1)[1]
+    assert "You have answered everything open to you now" in open_section(after)  # and may change it
+    assert "Nothing is open right now" not in after
 
 
 def test_a_change_by_staff_in_the_compound_changes_the_page(client, resident, opened):
