@@ -10,7 +10,7 @@ PORT ?= 5000
 
 run: install translations
 	$(FLASK) db upgrade
-	$(FLASK) --debug seed-demo
+	BASE_URL=$${BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) --debug seed-demo
 	BASE_URL=$${BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev translations browser-deps

@@ -54,12 +54,21 @@ def seed_demo(allow_production: bool) -> None:
     created = seed()
     db.session.commit()
     if created:
-        click.echo(f"Demo data created: {created['compounds']} compounds, {created['dwellings']} dwellings.")
+        click.echo(
+            f"Demo data created: {created.compounds} compounds, {created.dwellings} dwellings,"
+            f" {created.consultations} consultations under way or done."
+        )
     else:
         click.echo("The demo data is already there; nothing was changed.")
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, role, street in DEMO_ACCOUNTS:
         click.echo(f"  {email:<32} {role.value:<9} {street or ''}".rstrip())
+    if created and created.residents:
+        base = current_app.config["BASE_URL"].rstrip("/")
+        click.echo("Demo residents (each card's link, or its code typed at /code):")
+        for resident in created.residents:
+            card = resident.card
+            click.echo(f"  {resident.description}: {base}/r/{card.token}  (code {card.printed_code})")
 
 
 @click.command("create-user")

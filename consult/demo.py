@@ -1,11 +1,17 @@
-"""The Qingyang District (青羊区, Chengdu) demo: streets, clusters, compounds and generated households.
+"""The Qingyang District (青羊区, Chengdu) demo: streets, clusters, compounds and generated households,
+and consultations at every stage of the three rounds (三上三下).
 
-Figures come from ``shared/data/qingyang.md``; the households are invented, reproducibly (fixed seed).
+Figures come from ``shared/data/qingyang.md``; the households and their answers are invented,
+reproducibly (fixed seeds), and the rounds are timed back from the moment the demo is made.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -13,11 +19,16 @@ from sqlalchemy import select
 from consult.auth.models import Role
 from consult.auth.services import create_user
 from consult.compounds.models import District
+from consult.compounds.models import OwnerKind
 from consult.compounds.services import create_compound
 from consult.compounds.services import ensure_cluster
 from consult.compounds.services import ensure_district
 from consult.compounds.services import ensure_street
+from consult.dossier.sample import DAYS_BEFORE
+from consult.dossier.sample import Stage
+from consult.dossier.sample import run_consultation
 from consult.extensions import db
+from consult.residents.services import IssuedCard
 from consult.roster.parse import RosterRow
 from consult.roster.parse import RowRole
 from consult.roster.services import apply_rows
@@ -38,6 +49,8 @@ DEMO_ACCOUNTS: list[tuple[str, Role, str | None]] = [
     ("admin@tongxin.demo", Role.ADMIN, None),
     ("reviewer@tongxin.demo", Role.REVIEWER, None),
     ("expert@tongxin.demo", Role.EXPERT, None),
+    ("expert.wang@tongxin.demo", Role.EXPERT, None),
+    ("expert.zhao@tongxin.demo", Role.EXPERT, None),
     *[(f"worker.{slug}@tongxin.demo", Role.WORKER, street) for street, slug in STREETS.items()],
 ]
 
@@ -71,6 +84,28 @@ COMPOUNDS: list[tuple[str, str, str | None, int, int, int, int, str | None]] = [
     ("百花中心站院落", "府南街道", "送仙桥", 1990, 2024, 3, 60, None),
     ("青羊正街21号院", "府南街道", "红光", 1998, 2025, 5, 150, None),
 ]
+
+#: how far each compound's consultation has come (the others have not begun)
+STAGES: dict[str, Stage] = {
+    "芳邻路2号小区": Stage.APPROVED,
+    "送仙桥小区": Stage.SUBMITTED,
+    "骡马市街9号院": Stage.RESULT_NOTICE,
+    "红光小区": Stage.VOTE_OPEN,
+    "方池街15号院": Stage.SCHEMES_OPEN,
+    "草堂东路12号院": Stage.NEEDS_NOTICE,
+    "西御街8号院": Stage.NEEDS_OPEN,
+}
+
+#: the share of households taking part; a round that takes answers now has heard from some of them
+TURNOUT = {Stage.NEEDS_OPEN: 0.45, Stage.VOTE_OPEN: 0.7}
+
+ACCOUNT_NAMES = {
+    "admin@tongxin.demo": "系统管理员",
+    "reviewer@tongxin.demo": "区更新局审核员",
+    "expert@tongxin.demo": "规划专家",
+    "expert.wang@tongxin.demo": "王工（结构）",
+    "expert.zhao@tongxin.demo": "赵工（造价）",
+}
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
@@ -161,15 +196,86 @@ def household_rows(rng: random.Random, buildings: int, dwellings: int) -> list[R
     return rows
 
 
-def seed() -> dict[str, int] | None:
-    """Create the demo district once; None when it already exists (flushes, the caller commits)."""
+@dataclass(frozen=True)
+class DemoResident:
+    """A demo resident whose card's link the demo prints: who they are, in words, and their card."""
+
+    description: str
+    card: IssuedCard
+
+
+@dataclass(frozen=True)
+class Seeded:
+    compounds: int
+    dwellings: int
+    consultations: int
+    residents: list[DemoResident]
+
+
+def _residents(
+    name: str, stage: Stage, cards: list[IssuedCard], taking_part: list[IssuedCard]
+) -> list[DemoResident]:
+    """One or two residents worth opening in a consultation that takes answers now."""
+    answered = {card.invitation.id for card in taking_part}
+
+    def first(voted: bool) -> IssuedCard | None:
+        return next(
+            (
+                c
+                for c in cards
+                if c.person.owner is not None
+                and c.person.owner.kind is not OwnerKind.DEVELOPER
+                and (c.invitation.id in answered) is voted
+            ),
+            None,
+        )
+
+    found: list[tuple[str, IssuedCard | None]] = []
+    if stage is Stage.VOTE_OPEN:
+        found = [
+            (f"{name}, an owner who has not voted yet", first(False)),
+            (f"{name}, an owner who has voted (and may change the vote)", first(True)),
+        ]
+    elif stage in (Stage.NEEDS_OPEN, Stage.SCHEMES_OPEN):
+        found = [(f"{name}, an owner who has not answered yet", first(False))]
+    return [DemoResident(description, card) for description, card in found if card is not None]
+
+
+def seed(now: datetime | None = None) -> Seeded | None:
+    """Create the demo district once; None when it already exists (flushes, the caller commits). The
+    consultations in ``STAGES`` are timed back from ``now``, so that those taking answers are open."""
     if db.session.scalars(select(District.id).where(District.name == DISTRICT)).first() is not None:
         return None
+    now = now or datetime.now(UTC)
     rng = random.Random(20211)  # noqa: S311  reproducible invented households, not secrets
     district = ensure_district(DISTRICT)
     streets = {name: ensure_street(district, name) for name in STREETS}
-    dwellings = 0
-    for name, street, cluster, year_built, plan_year, n_buildings, n_dwellings, committee in COMPOUNDS:
+    users = {
+        email: create_user(
+            email,
+            ACCOUNT_NAMES.get(email) or f"{street}社区工作者",
+            DEMO_PASSWORD,
+            role,
+            streets[street] if street else None,
+            actor="seed-demo",
+        )
+        for email, role, street in DEMO_ACCOUNTS
+    }
+    workers = {street: users[f"worker.{slug}@tongxin.demo"] for street, slug in STREETS.items()}
+    experts = [users[email] for email, role, _ in DEMO_ACCOUNTS if role is Role.EXPERT]
+    reviewer = users["reviewer@tongxin.demo"]
+    dwellings = consultations = 0
+    residents: list[DemoResident] = []
+    for number, (
+        name,
+        street,
+        cluster,
+        year_built,
+        plan_year,
+        n_buildings,
+        n_dwellings,
+        committee,
+    ) in enumerate(COMPOUNDS):
         compound = create_compound(
             streets[street],
             name,
@@ -179,14 +285,24 @@ def seed() -> dict[str, int] | None:
             committee=committee,
             actor="seed-demo",
         )
-        if n_dwellings:  # a few compounds wait for their roster
-            apply_rows(compound, household_rows(rng, n_buildings, n_dwellings), "seed-demo")
-            dwellings += n_dwellings
+        if not n_dwellings:  # a few compounds wait for their roster
+            continue
+        apply_rows(compound, household_rows(rng, n_buildings, n_dwellings), "seed-demo")
+        dwellings += n_dwellings
+        stage = STAGES.get(name)
+        if stage is not None:
+            done = run_consultation(
+                compound,
+                now - timedelta(days=DAYS_BEFORE[stage], hours=2),
+                workers[street],
+                reviewer,
+                experts,
+                seed=number,
+                turnout=TURNOUT.get(stage, 0.9),
+                until=stage,
+            )
+            consultations += 1
+            residents += _residents(name, stage, done.cards, done.taking_part)
     for cluster in ("清溪", "送仙桥", "方池街—包家巷", "上翔街", "骡马市", "太升南路", "红光", "玉泉"):
         ensure_cluster(district, cluster)
-    for email, role, street in DEMO_ACCOUNTS:
-        name = {Role.ADMIN: "系统管理员", Role.REVIEWER: "区更新局审核员", Role.EXPERT: "规划专家"}.get(
-            role, f"{street}社区工作者"
-        )
-        create_user(email, name, DEMO_PASSWORD, role, streets[street] if street else None, actor="seed-demo")
-    return {"compounds": len(COMPOUNDS), "dwellings": dwellings}
+    return Seeded(len(COMPOUNDS), dwellings, consultations, residents)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC
+from datetime import datetime
+
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -12,8 +16,15 @@ from consult.compounds.models import Compound
 from consult.compounds.models import Dwelling
 from consult.compounds.models import Owner
 from consult.compounds.models import StairUnit
+from consult.dossier.models import ConsensusRecord
+from consult.dossier.services import status_of
+from consult.experts.services import panel_of
 from consult.extensions import db
 from consult.roster.models import RosterImport
+from consult.rounds.models import Round
+from consult.rounds.services import compound_rounds
+from consult.rounds.services import open_rounds
+from consult.voting.services import vote_participation
 
 
 def count(model, *where) -> int:
@@ -39,6 +50,47 @@ def test_seed_demo_builds_qingyang_once(app, runner):
     assert roles == set(Role)
     # owners with several dwellings exist, and there are fewer owners than owned dwellings
     assert count(Owner) < count(Dwelling, Dwelling.owner_id.is_not(None))
+
+    # consultations at every stage, timed back from now: those taking answers are open
+    states = {
+        c.name: [r.state.value for r in compound_rounds(c.id)] for c in db.session.scalars(select(Compound))
+    }
+    assert {name: rounds for name, rounds in states.items() if rounds} == {
+        "芳邻路2号小区": ["done", "done", "done"],
+        "送仙桥小区": ["done", "done", "notice"],
+        "骡马市街9号院": ["done", "done", "notice"],
+        "红光小区": ["done", "done", "open"],
+        "方池街15号院": ["done", "open", "draft"],
+        "草堂东路12号院": ["notice", "draft", "draft"],
+        "西御街8号院": ["open", "draft", "draft"],
+    }
+    records = {r.compound.name: status_of(r).value for r in db.session.scalars(select(ConsensusRecord))}
+    assert records == {"芳邻路2号小区": "approved", "送仙桥小区": "submitted"}
+    now = datetime.now(UTC)
+
+    def open_now(name: str) -> list[Round]:
+        return open_rounds(db.session.scalars(select(Compound.id).where(Compound.name == name)).one(), now)
+
+    assert [[r.number for r in open_now(name)] for name in ("西御街8号院", "方池街15号院", "红光小区")] == [
+        [1],
+        [2],
+        [3],
+    ]
+    [vote] = open_now("红光小区")
+    assert 0 < vote_participation(vote).voted < vote_participation(vote).eligible
+    [scheme_round] = open_now("方池街15号院")
+    waiting = [m.user.email for m in panel_of(scheme_round).members if m.submission is None]
+    assert waiting == ["expert@tongxin.demo"]  # the demo expert has schemes to score
+    # the residents' links it prints open their cards
+    links = re.findall(r"(\S+), [^:]+: http://\S+(/r/\S+)  \(code (\S+)\)", result.output)
+    assert [name for name, _link, _code in links] == ["西御街8号院", "方池街15号院", "红光小区", "红光小区"]
+    client = app.test_client()
+    for name, link, _code in links:
+        response = client.get(link)
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/me"
+        assert name in client.get("/me").get_data(as_text=True)
+        client.post("/me/leave")
 
     total = count(Dwelling)
     again = runner.invoke(args=["seed-demo"])
