@@ -648,6 +648,19 @@ def test_the_result_says_how_many_owners_in_scope_are_dwellings_whose_owner_is_n
         assert UNKNOWN_EN in sections["Do you agree to install a lift in building 2, unit 1?"]
         assert "is not known" not in sections["Do you agree to install a lift in building 1, unit 1?"]
     auth.logout()
+    # the results at a glance: each question with its outcome, linked to its part of the page
+    html = client.get(url).get_data(as_text=True)
+    sections = result_sections(html)
+    glance = html.split('<nav class="glance"', 1)[1].split("</nav>", 1)[0]
+    outcomes = re.findall(
+        r'<a href="#(q\d+)">([^<]+)</a> <strong class="verdict \w+">([^<]+)</strong>', glance
+    )
+    assert [(unescape(prompt), verdict) for _id, prompt, verdict in outcomes] == [
+        (prompt, re.search(r'<p class="verdict \w+"><strong>([^<]+)</strong>', part).group(1))
+        for prompt, part in sections.items()
+    ]
+    assert all(f'<h2 id="{anchor}">' in html for anchor, _prompt, _verdict in outcomes)
+    assert len(outcomes) == len(sections) > 1
     zh = client.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert UNKNOWN_ZH in result_sections(zh)["您是否同意在2栋1单元加装电梯？"]
     assert UNKNOWN_ZH not in result_sections(zh)["您是否同意在1栋1单元加装电梯？"]
