@@ -92,6 +92,40 @@ def latest_record(compound_id: int) -> ConsensusRecord | None:
     ).first()
 
 
+@dataclass(frozen=True)
+class RecordNotice:
+    """What the public notice page says of the compound's latest record: no content, only where it
+    stands, and the digest by which anyone checks a printed copy (``/verify``)."""
+
+    version: int
+    submitted_at: datetime
+    digest: str
+    status: rules.RecordStatus
+    decided_at: datetime | None
+
+
+def record_notice(compound_id: int) -> RecordNotice | None:
+    """The latest version's standing, without loading its snapshot."""
+    row = db.session.execute(
+        select(
+            ConsensusRecord.version,
+            ConsensusRecord.submitted_at,
+            ConsensusRecord.digest,
+            RecordDecision.kind,
+            RecordDecision.decided_at,
+        )
+        .outerjoin(RecordDecision, RecordDecision.record_id == ConsensusRecord.id)
+        .where(ConsensusRecord.compound_id == compound_id)
+        .order_by(ConsensusRecord.version.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    version, submitted_at, digest, kind, decided_at = row
+    status = rules.status_of(kind.value if kind else None)
+    return RecordNotice(version, submitted_at, digest, status, decided_at)
+
+
 def record_version(compound_id: int, version: int) -> ConsensusRecord | None:
     return db.session.scalars(
         select(ConsensusRecord).where(

@@ -17,6 +17,8 @@ from consult.compounds.models import Compound
 from consult.compounds.services import coverages
 from consult.district.rules import stage_label
 from consult.district.services import stages
+from consult.dossier.rules import group_digest
+from consult.dossier.services import record_notice
 from consult.dossier.views import returned_context
 from consult.experts.services import closed_summary
 from consult.extensions import db
@@ -63,6 +65,8 @@ def notice(compound_id: int) -> Any:
         rounds=rounds,
         current=current_round(compound),
         panels=panels,
+        record=record_notice(compound.id),
+        group_digest=group_digest,
         **returned_context(compound.id, public=True),
     )
 

@@ -8,9 +8,11 @@ import re
 from sqlalchemy import select
 
 from consult.dossier.models import ConsensusRecord
+from consult.dossier.rules import group_digest
 from consult.extensions import db
 from consult.rounds.models import Round
 from consult.rounds.rules import RoundState
+from consult.ui import day
 from consult.voting.services import questions_of
 from tests.test_i18n import latin_words
 from tests.test_i18n import visible_text
@@ -198,3 +200,28 @@ def test_the_review_shows_each_bar_of_each_question_against_its_threshold(client
     assert re.search(r"Participation by area: \d+\.\d\d% \(≥ 66\.67%\) ✓", review)
     assert "(≥ 75.00%)" in review  # the plan's approval, by the Civil Code's major rule
     assert "below the Civil Code" not in review  # the standard questions keep the law's bars
+
+
+def test_the_public_notice_says_where_the_record_stands_and_how_to_check_a_copy(
+    client, auth, consultation, staff
+):
+    compound = consultation.compound
+    heading = "本小区的方案（共识记录，一院一策）"
+    assert heading not in zh_text(client.get(f"/p/{compound.id}"))  # nothing submitted yet
+    record = submitted_for_review(client, auth, compound, staff)
+    auth.logout()
+    waiting = client.get(f"/p/{compound.id}").get_data(as_text=True)
+    assert heading in waiting
+    assert "已提交，待审核" in waiting
+    assert group_digest(record.digest) in waiting
+    auth.login(staff["reviewer"])
+    client.post(f"/district/records/{record.id}/approve", data={"confirm": "y"})
+    auth.logout()
+    db.session.rollback()
+    approved = zh_text(client.get(f"/p/{compound.id}"))
+    assert f"已通过 · {day(record.decision.decided_at)}" in approved
+    check = re.search(
+        r'href="(/verify\?digest=[0-9a-f]{64})"', client.get(f"/p/{compound.id}").get_data(as_text=True)
+    )
+    assert check.group(1) == f"/verify?digest={record.digest}"
+    assert "摘要与一份已提交的记录相符" in zh_text(client.get(check.group(1)))
