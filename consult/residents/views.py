@@ -179,10 +179,12 @@ def home() -> Any:
         compound=invitation.compound,
         acknowledged=has_acknowledged_privacy(invitation),
         retention_days=current_app.config["RETENTION_DAYS"],
-        open_now=[(label, url) for label, url, done, _open in links if not done],
+        open_now=[(label, url) for label, url, done, still_open in links if still_open and not done],
         answered=[(label, url) for label, url, done, _open in links if done],
         may_change=any(done and still_open for _label, _url, done, still_open in links),
-        published=[link for provider in PUBLISHED_LINKS for link in provider(invitation, rounds)],
+        # what the resident took no part in and can no longer answer is still there to read
+        published=[(label, url) for label, url, done, still_open in links if not (done or still_open)]
+        + [link for provider in PUBLISHED_LINKS for link in provider(invitation, rounds)],
         my_answers=my_answers(invitation),
     )
 

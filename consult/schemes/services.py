@@ -619,8 +619,8 @@ def resident_links(
     invitation: Invitation, now: datetime, rounds: Sequence[Round] | None = None
 ) -> list[tuple[str, str, bool, bool]]:
     """For the resident's home page: (label, url, done, open) for each round of schemes they may look at;
-    ``done`` once they commented or their household stated a preference (published answers: always);
-    ``open`` while the round takes comments."""
+    ``done`` once they commented or their household stated a preference; ``open`` while the round takes
+    comments (a closed round is still there to read, and its answers once published)."""
     links = []
     for round_ in resident_rounds(invitation, rounds):
         url = url_for("schemes.resident_round", round_id=round_.id)
@@ -631,7 +631,7 @@ def resident_links(
             label = _(
                 "Round %(number)s: the revised scheme and the answers to comments", number=round_.number
             )
-            links.append((label, url, True, False))
+            links.append((label, url, took_part(invitation, round_), False))
         else:
             label = _("Round %(number)s: the design schemes (closed for comments)", number=round_.number)
             links.append((label, url, took_part(invitation, round_), False))

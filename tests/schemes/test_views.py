@@ -398,6 +398,51 @@ def test_links_and_answers_for_the_resident_home(app, round2, schemes, cards, wo
             True,
             False,
         )
+        assert services.resident_links(invitation(cards, "李娜"), now)[0][2:] == (False, False)
+
+
+def home_sections(html: str) -> dict[str, str]:
+    """The resident home page's lists, by their headings."""
+    main = html.split("<main", 1)[1].split("</main>", 1)[0]
+    parts = re.split(r"<h2[^>]*>([^<]+)</h2>", main)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_a_round_the_resident_took_no_part_in_is_there_to_read_not_to_answer(
+    round2, schemes, cards, as_resident, worker
+):
+    a, _b = schemes
+    open_round(round2)
+    comment = services.add_comment(invitation(cards, "张伟"), a.first.items[0], "意见", during(round2))
+    db.session.commit()
+    clients = {}
+    for name in ("张伟", "李娜"):
+        clients[name] = as_resident(cards[name])
+        clients[name].environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    def home(name: str) -> dict[str, str]:
+        return home_sections(clients[name].get("/me").get_data(as_text=True))
+
+    label = "Round 2: comment on the design schemes"
+    assert label in home("李娜")["Open for you now"]
+    assert label in home("张伟")["What you have answered"]
+    close_round(round2)
+    closed = "Round 2: the design schemes (closed for comments)"
+    published = "Round 2: the revised scheme and the answers to comments"
+    for label in (closed, published):
+        if label == published:
+            services.answer_comment(comment, AnswerOutcome.ADOPTED, "采纳", worker, round2.closes_at)
+            services.revise(a, "user:1", round2.closes_at)
+            db.session.commit()
+            publish_round(round2)
+        took_none = home("李娜")
+        assert label not in took_none["Open for you now"]
+        assert "Nothing is open right now" in took_none["Open for you now"]
+        assert "What you have answered" not in took_none
+        assert label in took_none["Published for the compound"]
+        took_part = home("张伟")
+        assert label in took_part["What you have answered"]
+        assert "Nothing is open right now" in took_part["Open for you now"]  # nothing left to change
 
 
 # --- the public page
