@@ -4,16 +4,26 @@ residents see the reasons; anyone checks a digest."""
 from __future__ import annotations
 
 import re
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from consult import register_round_content
 from consult.dossier.models import ConsensusRecord
 from consult.dossier.rules import group_digest
+from consult.dossier.sample import DAYS_BEFORE
+from consult.dossier.sample import Stage
+from consult.dossier.sample import run_consultation
 from consult.extensions import db
+from consult.roster.parse import parse_roster
+from consult.roster.services import apply_rows
 from consult.rounds.models import Round
 from consult.rounds.rules import RoundState
 from consult.ui import day
 from consult.voting.services import questions_of
+from tests.dossier.conftest import ROSTER
 from tests.test_i18n import latin_words
 from tests.test_i18n import visible_text
 
@@ -225,3 +235,21 @@ def test_the_public_notice_says_where_the_record_stands_and_how_to_check_a_copy(
     )
     assert check.group(1) == f"/verify?digest={record.digest}"
     assert "摘要与一份已提交的记录相符" in zh_text(client.get(check.group(1)))
+
+
+def test_the_ballot_leads_to_the_revised_plan_it_decides(client, compound, staff, uploads):
+    register_round_content()
+    apply_rows(compound, parse_roster(ROSTER.encode()), "test")
+    start = datetime.now(UTC) - timedelta(days=DAYS_BEFORE[Stage.VOTE_OPEN])
+    experts = [staff["expert"], staff["expert2"]]
+    done = run_consultation(
+        compound, start, staff["worker"], staff["reviewer"], experts, turnout=1.0, until=Stage.VOTE_OPEN
+    )
+    db.session.commit()
+    scheme_round, vote = done.rounds[1], done.rounds[2]
+    owner_card = next(c for c in done.cards if c.person.owner is not None)
+    assert client.get(f"/r/{owner_card.token}").status_code == 302
+    ballot = client.get(f"/me/vote/{vote.id}").get_data(as_text=True)
+    plan = re.search(r'<a href="(/me/schemes/\d+)">阅读修改后的方案和对居民意见的答复</a>', ballot)
+    assert plan.group(1) == f"/me/schemes/{scheme_round.id}"
+    assert "保留院落格局" in zh_text(client.get(plan.group(1)))  # the revised scheme A
