@@ -20,6 +20,7 @@ from consult.compounds.services import building_coverages
 from consult.compounds.services import coverages
 from consult.compounds.services import visible_compounds
 from consult.district.rules import stage_label
+from consult.district.services import next_step_of
 from consult.district.services import stages
 from consult.dossier.views import returned_context
 from consult.extensions import db
@@ -55,11 +56,13 @@ def detail(compound_id: int) -> Any:
         .options(selectinload(Building.units))
         .order_by(Building.sort_key)
     ).all()
+    stage = stages({compound.id: cover})[compound.id]
     return render_template(
         "compounds/detail.html",
         compound=compound,
         coverage=cover,
-        stage=stage_label(stages({compound.id: cover})[compound.id]),
+        stage=stage_label(stage),
+        step=next_step_of(compound, stage),
         buildings=buildings,
         building_cover=building_coverages(compound),
         namesakes=namesake_count(compound) if current_user.role in OWNER_READERS else 0,

@@ -5,6 +5,7 @@ No Flask and no database here: the services gather plain values and these functi
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -190,6 +191,49 @@ def stage_label(stage: Stage) -> Any:
     if stage.state is RoundState.DONE:
         return _l("Round %(number)s done", number=number)
     return _l("Round %(number)s failed", number=number)
+
+
+class NextStep(enum.StrEnum):
+    """What the compound's organisers do next (the compound's page says it in words, with a link)."""
+
+    IMPORT_ROSTER = "import_roster"
+    COMPLETE_ROSTER = "complete_roster"  # or go on: a dwelling without a known owner counts as not voting
+    OPEN_FIRST = "open_first"
+    FOLLOW_ROUND = "follow_round"  # a round takes answers: who has, and the doors still to visit
+    ANSWER_ROUND = "answer_round"  # a round has closed: its answer is prepared and published
+    ON_NOTICE = "on_notice"  # its answer is on public notice; the next round is prepared
+    PREPARE_NEXT = "prepare_next"
+    REPEAT_ROUND = "repeat_round"
+    SUBMIT_RECORD = "submit_record"
+    RECORD_BLOCKED = "record_blocked"  # the vote is out but no record can be submitted: the reason says why
+    AWAIT_REVIEW = "await_review"
+    COMPLETE = "complete"
+
+
+def next_step(stage: Stage, last_number: int, record: str | None, may_submit: bool) -> NextStep:
+    """The next step from the compound's stage. Once the last round's answer (the vote's result) is out,
+    the consensus record decides: ``record`` is the status of its latest version (None: none yet) and
+    ``may_submit`` whether a new version may be submitted now."""
+    if stage.key == NO_ROSTER:
+        return NextStep.IMPORT_ROSTER
+    if stage.key == ROSTER_PARTIAL:
+        return NextStep.COMPLETE_ROSTER
+    if stage.key == READY:
+        return NextStep.OPEN_FIRST
+    last_on_notice = stage.number == last_number and stage.state is RoundState.NOTICE
+    if stage.key == CONSENSUS or last_on_notice:
+        if record == "approved":
+            return NextStep.COMPLETE
+        if record == "submitted":
+            return NextStep.AWAIT_REVIEW
+        return NextStep.SUBMIT_RECORD if may_submit else NextStep.RECORD_BLOCKED
+    return {
+        RoundState.OPEN: NextStep.FOLLOW_ROUND,
+        RoundState.CLOSED: NextStep.ANSWER_ROUND,
+        RoundState.NOTICE: NextStep.ON_NOTICE,
+        RoundState.DONE: NextStep.PREPARE_NEXT,
+        RoundState.FAILED: NextStep.REPEAT_ROUND,
+    }[stage.state]  # type: ignore[index]
 
 
 def as_utc(value: datetime) -> datetime:

@@ -36,9 +36,11 @@ from consult.compounds.models import StairUnit
 from consult.compounds.models import Street
 from consult.district.participation import approval
 from consult.district.participation import participation_of
+from consult.district.rules import CONSENSUS
 from consult.district.rules import DEFAULT_STUCK_AFTER_DAYS
 from consult.district.rules import PLAN_TARGETS
 from consult.district.rules import ROUND_NUMBERS
+from consult.district.rules import NextStep
 from consult.district.rules import PlanProgress
 from consult.district.rules import RosterCount
 from consult.district.rules import RoundView
@@ -47,6 +49,7 @@ from consult.district.rules import all_stages
 from consult.district.rules import entered_at
 from consult.district.rules import is_stuck
 from consult.district.rules import mean_share
+from consult.district.rules import next_step
 from consult.district.rules import plan_progress
 from consult.district.rules import stage_of
 from consult.extensions import db
@@ -54,6 +57,8 @@ from consult.rounds.models import Round
 from consult.rounds.models import RoundEvent
 from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
+from consult.rounds.services import current_round
+from consult.rounds.services import latest_attempts
 
 SORTS = ("name", "street", "plan_year", "stage", "since")
 
@@ -226,6 +231,32 @@ def stages(coverage: Mapping[int, RosterCount]) -> dict[int, Stage]:
     compound's own pages and its public notice show too (one query for the rounds of them all)."""
     rounds = _rounds(list(coverage))
     return {cid: stage_of(cover, [r.view for r in rounds.get(cid, [])]) for cid, cover in coverage.items()}
+
+
+@dataclass(frozen=True)
+class Step:
+    """The compound's next step, the round it concerns (None before any), and why no consensus record
+    may be submitted (for ``RECORD_BLOCKED``)."""
+
+    kind: NextStep
+    round: Round | None
+    blocker: Any = None
+
+
+def next_step_of(compound: Compound, stage: Stage) -> Step:
+    """What the organisers of the compound do next, at ``stage`` (from ``stages``)."""
+    from consult.dossier.services import statuses  # the record builds on the rounds, not the other way
+    from consult.dossier.services import submit_blocker
+
+    attempts = latest_attempts(compound)
+    last = max((r.number for r in attempts), default=0)
+    record = blocker = None
+    if stage.key == CONSENSUS or (stage.number == last and stage.state is RoundState.NOTICE):
+        found = statuses([compound.id]).get(compound.id)
+        record = found[1].value if found else None
+        if record not in ("approved", "submitted"):
+            blocker = submit_blocker(compound)
+    return Step(next_step(stage, last, record, blocker is None), current_round(compound), blocker)
 
 
 def _rounds(scope: Any) -> dict[int, list[RoundRow]]:

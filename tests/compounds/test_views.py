@@ -86,3 +86,74 @@ def test_the_compound_shows_the_stage_its_rounds_are_at_as_the_district_does(cli
         page = client.get(path).get_data(as_text=True)
         assert "Round 1 open" in page, path
         assert "Roster incomplete" not in page, path
+
+
+def test_the_compound_page_says_the_next_step_at_every_stage(
+    client, auth, create_compound, create_user, street
+):
+    from datetime import UTC
+    from datetime import datetime
+    from datetime import timedelta
+
+    from consult import register_round_content
+    from consult.auth.models import Role
+    from consult.dossier.sample import DAYS_BEFORE
+    from consult.dossier.sample import Stage
+    from consult.dossier.sample import run_consultation
+    from consult.extensions import db
+    from consult.roster.parse import parse_roster
+    from consult.roster.services import apply_rows
+    from tests.dossier.conftest import ROSTER
+
+    register_round_content()
+    worker = create_user("worker@example.test", Role.WORKER, street)
+    reviewer = create_user("reviewer@example.test", Role.REVIEWER, None)
+    experts = [create_user(f"e{n}@example.test", Role.EXPERT, None) for n in (1, 2)]
+    expected: dict[str, tuple[str, str]] = {}  # compound id → (the step's words, the page it leads to)
+
+    def compound_with(roster: str | None, name: str):
+        compound = create_compound(name)
+        if roster:
+            apply_rows(compound, parse_roster(roster.encode()), "test")
+        return compound
+
+    c = compound_with(None, "没有名册")
+    expected[c.id] = ("Import the household roster", f"/compounds/{c.id}/roster")
+    c = compound_with(
+        "楼栋,单元,房号,建筑面积,业主姓名,身份\n1,1,101,80,张伟,业主\n1,1,102,70,,业主\n", "名册不全"
+    )
+    expected[c.id] = ("Some dwellings have no known owner yet", f"/compounds/{c.id}/rounds")
+    c = compound_with(ROSTER, "名册齐全")
+    expected[c.id] = ("Plan the rounds and open round 1", f"/compounds/{c.id}/rounds")
+    steps = {
+        Stage.NEEDS_OPEN: ("Round 1 takes answers until", "participation"),
+        Stage.NEEDS_NOTICE: ("Round 1's answer is on public notice until", "rounds"),
+        Stage.SCHEMES_OPEN: ("Round 2 takes answers until", "participation"),
+        Stage.VOTE_OPEN: ("Round 3 takes answers until", "participation"),
+        Stage.VOTE_CLOSED: ("Round 3 has closed: prepare its answer", "rounds"),
+        Stage.RESULT_NOTICE: ("assemble the consensus record and submit it", "record"),
+        Stage.SUBMITTED: ("The consensus record is waiting for the district review", "record"),
+        Stage.APPROVED: ("the consultation is complete", "record"),
+    }
+    now = datetime.now(UTC)
+    for stage, (words, page) in steps.items():
+        c = compound_with(ROSTER, stage.name)
+        done = run_consultation(
+            c, now - timedelta(days=DAYS_BEFORE[stage]), worker, reviewer, experts, turnout=1.0, until=stage
+        )
+        current = next(r for r in done.rounds if r.state.value != "done") if stage < Stage.APPROVED else None
+        link = {
+            "participation": f"/compounds/{c.id}/rounds/{current.id}/participation" if current else "",
+            "rounds": f"/compounds/{c.id}/rounds",
+            "record": f"/compounds/{c.id}/record",
+        }[page]
+        expected[c.id] = (words, link)
+    db.session.commit()
+    auth.login(worker)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    for compound_id, (words, link) in expected.items():
+        html = client.get(f"/compounds/{compound_id}").get_data(as_text=True)
+        step = html.split('<section class="next-step"', 1)[1].split("</section>", 1)[0]
+        assert words in step, compound_id
+        assert f'<a href="{link}">' in step, compound_id
+        assert client.get(link).status_code == 200

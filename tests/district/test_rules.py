@@ -12,6 +12,7 @@ import pytest
 
 from consult.compounds.rules import Coverage
 from consult.district.rules import PLAN_TARGETS
+from consult.district.rules import NextStep
 from consult.district.rules import RoundView
 from consult.district.rules import all_stages
 from consult.district.rules import csv_cell
@@ -19,6 +20,7 @@ from consult.district.rules import days_in_stage
 from consult.district.rules import entered_at
 from consult.district.rules import is_stuck
 from consult.district.rules import mean_share
+from consult.district.rules import next_step
 from consult.district.rules import parse_stage
 from consult.district.rules import plan_progress
 from consult.district.rules import stage_label
@@ -166,3 +168,34 @@ def test_mean_share_weighs_each_round_the_same_and_skips_empty_ones():
 )
 def test_csv_cells_never_start_a_formula(value, cell):
     assert csv_cell(value) == cell
+
+
+@pytest.mark.parametrize(
+    ("key", "record", "may_submit", "step"),
+    [
+        ("no_roster", None, False, NextStep.IMPORT_ROSTER),
+        ("roster_partial", None, False, NextStep.COMPLETE_ROSTER),
+        ("ready", None, False, NextStep.OPEN_FIRST),
+        ("round1_open", None, False, NextStep.FOLLOW_ROUND),
+        ("round2_closed", None, False, NextStep.ANSWER_ROUND),
+        ("round2_notice", None, False, NextStep.ON_NOTICE),
+        ("round1_done", None, False, NextStep.PREPARE_NEXT),
+        ("round3_failed", None, False, NextStep.REPEAT_ROUND),
+        ("round3_closed", None, True, NextStep.ANSWER_ROUND),  # the result is published first
+        ("round3_notice", None, True, NextStep.SUBMIT_RECORD),
+        ("round3_notice", None, False, NextStep.RECORD_BLOCKED),  # e.g. the plan was not approved
+        ("round3_notice", "submitted", False, NextStep.AWAIT_REVIEW),
+        ("round3_notice", "returned", True, NextStep.SUBMIT_RECORD),  # the reopened round closed again
+        ("consensus", None, True, NextStep.SUBMIT_RECORD),
+        ("consensus", "approved", False, NextStep.COMPLETE),
+    ],
+)
+def test_the_next_step_follows_the_stage_and_then_the_record(key, record, may_submit, step):
+    assert next_step(parse_stage(key), 3, record, may_submit) is step
+
+
+def test_only_the_last_rounds_answer_leads_to_the_record():
+    assert (
+        next_step(parse_stage("round3_notice"), 4, None, True) is NextStep.ON_NOTICE
+    )  # a fourth round follows
+    assert next_step(parse_stage("round4_notice"), 4, None, True) is NextStep.SUBMIT_RECORD
