@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from consult.auth.models import Role
+from consult.auth.models import User
 from consult.auth.services import create_user
 from consult.compounds.models import District
 from consult.compounds.models import OwnerKind
@@ -32,6 +33,10 @@ from consult.residents.services import IssuedCard
 from consult.roster.parse import RosterRow
 from consult.roster.parse import RowRole
 from consult.roster.services import apply_rows
+from consult.rounds.models import Round
+from consult.rounds.rules import Action
+from consult.rounds.services import apply
+from consult.rounds.services import repeat
 
 DISTRICT = "青羊区"
 DEMO_PASSWORD = "tongxin-demo"  # noqa: S105  printed for the demo accounts, on purpose
@@ -95,6 +100,9 @@ STAGES: dict[str, Stage] = {
     "草堂东路12号院": Stage.NEEDS_NOTICE,
     "西御街8号院": Stage.NEEDS_OPEN,
 }
+
+#: compounds whose owners vote the plan down: the worker marks the vote failed, to be held again
+VOTED_DOWN = {"草市街40号院": Stage.VOTE_CLOSED}
 
 #: the share of households taking part; a round that takes answers now has heard from some of them
 TURNOUT = {Stage.NEEDS_OPEN: 0.45, Stage.VOTE_OPEN: 0.7}
@@ -241,6 +249,15 @@ def _residents(
     return [DemoResident(description, card) for description, card in found if card is not None]
 
 
+def _hold_again(vote: Round, worker: User) -> None:
+    """The plan was voted down: the worker marks the vote failed, and it is held again (a draft, to take
+    a revised scheme); the history keeps both."""
+    assert vote.closes_at is not None
+    actor, at = f"user:{worker.id}", vote.closes_at + timedelta(days=1)
+    apply(vote, Action.FAIL, actor, at, "改造方案未获通过：同意的业主不足四分之三。修改方案后重新表决。")
+    repeat(vote, actor, at)
+
+
 def seed(now: datetime | None = None) -> Seeded | None:
     """Create the demo district once; None when it already exists (flushes, the caller commits). The
     consultations in ``STAGES`` are timed back from ``now``, so that those taking answers are open."""
@@ -289,7 +306,7 @@ def seed(now: datetime | None = None) -> Seeded | None:
             continue
         apply_rows(compound, household_rows(rng, n_buildings, n_dwellings), "seed-demo")
         dwellings += n_dwellings
-        stage = STAGES.get(name)
+        stage = STAGES.get(name) or VOTED_DOWN.get(name)
         if stage is not None:
             done = run_consultation(
                 compound,
@@ -299,8 +316,11 @@ def seed(now: datetime | None = None) -> Seeded | None:
                 experts,
                 seed=number,
                 turnout=TURNOUT.get(stage, 0.9),
+                yes_share=0.5 if name in VOTED_DOWN else 0.92,
                 until=stage,
             )
+            if name in VOTED_DOWN:
+                _hold_again(done.rounds[-1], workers[street])
             consultations += 1
             residents += _residents(name, stage, done.cards, done.taking_part)
     for cluster in ("清溪", "送仙桥", "方池街—包家巷", "上翔街", "骡马市", "太升南路", "红光", "玉泉"):

@@ -24,6 +24,8 @@ from consult.roster.models import RosterImport
 from consult.rounds.models import Round
 from consult.rounds.services import compound_rounds
 from consult.rounds.services import open_rounds
+from consult.voting.counting import Topic
+from consult.voting.services import count_round
 from consult.voting.services import vote_participation
 
 
@@ -63,6 +65,7 @@ def test_seed_demo_builds_qingyang_once(app, runner):
         "方池街15号院": ["done", "open", "draft"],
         "草堂东路12号院": ["notice", "draft", "draft"],
         "西御街8号院": ["open", "draft", "draft"],
+        "草市街40号院": ["done", "done", "failed", "draft"],  # the plan voted down, the vote held again
     }
     records = {r.compound.name: status_of(r).value for r in db.session.scalars(select(ConsensusRecord))}
     assert records == {"芳邻路2号小区": "approved", "送仙桥小区": "submitted"}
@@ -81,6 +84,11 @@ def test_seed_demo_builds_qingyang_once(app, runner):
     [scheme_round] = open_now("方池街15号院")
     waiting = [m.user.email for m in panel_of(scheme_round).members if m.submission is None]
     assert waiting == ["expert@tongxin.demo"]  # the demo expert has schemes to score
+    rejected = compound_rounds(
+        db.session.scalars(select(Compound.id).where(Compound.name == "草市街40号院")).one()
+    )[2]
+    [plan] = [r for r in count_round(rejected) if r.question.topic is Topic.PLAN]
+    assert not plan.outcome.passed
     # the residents' links it prints open their cards
     links = re.findall(r"(\S+), [^:]+: http://\S+(/r/\S+)  \(code (\S+)\)", result.output)
     assert [name for name, _link, _code in links] == ["西御街8号院", "方池街15号院", "红光小区", "红光小区"]

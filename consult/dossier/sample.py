@@ -92,9 +92,11 @@ def run_consultation(
     *,
     seed: int = 7,
     turnout: float = 0.9,
+    yes_share: float = 0.92,
     until: Stage = Stage.VOTE_CLOSED,
 ) -> Consultation:
-    """Run the rounds from ``start`` (in the past) up to ``until``; flushes, the caller commits."""
+    """Run the rounds from ``start`` (in the past) up to ``until``; flushes, the caller commits. In the
+    vote, each owner taking part answers yes with the chance ``yes_share`` (else no or abstain)."""
     from consult.dossier import services as dossier
     from consult.experts import services as panels
     from consult.schemes import services as schemes
@@ -208,7 +210,7 @@ def run_consultation(
             if question.kind.value == "choice":
                 choices[question.id] = "self_management" if n % 6 == 5 else "company"
             else:
-                choices[question.id] = "yes" if rng.random() < 0.92 else rng.choice(("no", "abstain"))
+                choices[question.id] = "yes" if rng.random() < yes_share else rng.choice(("no", "abstain"))
         voting.cast_online(vote, card.invitation, choices, hour(vote, 5))
     if until is Stage.VOTE_OPEN:
         db.session.flush()

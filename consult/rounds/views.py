@@ -65,6 +65,8 @@ def timeline(compound_id: int) -> Any:
         compound=compound,
         rounds=rounds,
         participation={r.id: participation(r) for r in rounds},
+        # a failed attempt is held again once: its repeat, by the attempt it repeats
+        repeats={r.repeat_of_id: r for r in rounds if r.repeat_of_id is not None},
         plan_form=PlanRoundsForm(),
         action_form=ActionForm(),
         may_run=current_user.role in RUNNERS,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from consult.auth.models import Role
@@ -110,3 +114,21 @@ def test_public_page_shows_the_current_round_and_its_dates(client, auth, worker,
     assert "第 1 轮" in page
     assert "居民参与中" in page
     assert "2027-01-10 23:59" in page  # the end of 10 January, in the district's time zone
+
+
+def test_a_failed_round_is_held_again_once(client, auth, worker, compound):
+    apply_rows(compound, parse_roster(ROSTER.encode()), "test")
+    db.session.commit()
+    auth.login(worker)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    plan(client, compound, start=(datetime.now(UTC) - timedelta(days=1)).date().isoformat())
+    first = db.session.scalars(select(Round).order_by(Round.number)).first()
+    client.post(f"/compounds/{compound.id}/rounds/{first.id}/open", data={"reason": ""})
+    client.post(f"/compounds/{compound.id}/rounds/{first.id}/fail", data={"reason": "too few took part"})
+    page = client.get(f"/compounds/{compound.id}/rounds").get_data(as_text=True)
+    assert page.count("Hold this round again") == 1
+    assert client.post(f"/compounds/{compound.id}/rounds/{first.id}/repeat").status_code == 302
+    page = client.get(f"/compounds/{compound.id}/rounds").get_data(as_text=True)
+    assert "Hold this round again" not in page  # the failed attempt has its repeat: once is enough
+    assert "Held again: attempt 2 below." in page
+    assert "Round 1 · attempt 2" in page
