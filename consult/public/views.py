@@ -25,9 +25,12 @@ from consult.extensions import db
 from consult.public.limits import poster_pdfs
 from consult.public.limits import public_pages
 from consult.rounds.rules import RoundKind
+from consult.rounds.rules import RoundState
+from consult.rounds.services import compound_rounds
 from consult.rounds.services import current_round
 from consult.rounds.services import latest_attempts
 from consult.schemes.rules import public_sees
+from consult.voting.services import results_visible
 
 bp = Blueprint("public", __name__, url_prefix="/p")
 
@@ -51,6 +54,12 @@ def notice(compound_id: int) -> Any:
     cover = coverages([compound.id])[compound.id]
     buildings = db.session.scalar(select(func.count(Building.id)).where(Building.compound_id == compound.id))
     rounds = latest_attempts(compound)
+    # a vote that failed once it had closed (the plan voted down) keeps its result public, beside its repeat
+    voted_down = [
+        r
+        for r in compound_rounds(compound.id)
+        if r.kind is RoundKind.VOTE and r.state is RoundState.FAILED and results_visible(r, staff=False)
+    ]
     panels = [
         summary
         for r in rounds
@@ -63,6 +72,7 @@ def notice(compound_id: int) -> Any:
         buildings=buildings,
         stage=stage_label(stages({compound.id: cover})[compound.id]),
         rounds=rounds,
+        voted_down=voted_down,
         current=current_round(compound),
         panels=panels,
         record=record_notice(compound.id),

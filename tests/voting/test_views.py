@@ -685,3 +685,25 @@ def test_the_vote_page_leads_to_who_has_voted_and_the_doors_to_visit(
     assert re.search(r"Building 1, unit 2</h2>\s*<p class=\"rooms\">201  ·  202</p>", doors)
     assert "张伟" not in doors  # rooms only, no names
     assert "李娜" not in doors
+
+
+def test_a_vote_marked_failed_after_it_closed_keeps_its_result_public(client, resident, opened, owners):
+    from consult.rounds.rules import Action
+    from consult.rounds.services import apply
+    from consult.rounds.services import repeat
+
+    for name in ("张伟", "李娜", "陈秀英"):
+        resident(name)
+        client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners[name].id, "no"))
+        client.post("/me/leave")
+    close_round(opened)
+    apply(opened, Action.FAIL, "test", opened.closes_at + timedelta(hours=1), "the plan was voted down")
+    repeat(opened, "test", opened.closes_at + timedelta(hours=2))
+    db.session.commit()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    notice = client.get(f"/p/{opened.compound_id}").get_data(as_text=True)
+    words = "Result of the vote of round 3, attempt 1: failed"
+    assert f'<a href="/p/{opened.compound_id}/result/{opened.id}">{words}</a>' in notice
+    result = client.get(f"/p/{opened.compound_id}/result/{opened.id}").get_data(as_text=True)
+    assert "3 of 6 owners voted" in result
+    assert "Not passed" in result
