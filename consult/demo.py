@@ -19,6 +19,7 @@ from sqlalchemy import select
 from consult.auth.models import Role
 from consult.auth.models import User
 from consult.auth.services import create_user
+from consult.compounds.models import Compound
 from consult.compounds.models import District
 from consult.compounds.models import OwnerKind
 from consult.compounds.services import create_compound
@@ -258,6 +259,28 @@ def _hold_again(vote: Round, worker: User) -> None:
     repeat(vote, actor, at)
 
 
+def _consult(
+    compound: Compound, now: datetime, worker: User, reviewer: User, experts: list[User], *, seed: int
+) -> list[DemoResident]:
+    """Run the compound's consultation to its stage; the residents worth opening in it."""
+    name = compound.name
+    stage = STAGES.get(name) or VOTED_DOWN[name]
+    done = run_consultation(
+        compound,
+        now - timedelta(days=DAYS_BEFORE[stage], hours=2),
+        worker,
+        reviewer,
+        experts,
+        seed=seed,
+        turnout=TURNOUT.get(stage, 0.9),
+        yes_share=0.5 if name in VOTED_DOWN else 0.92,
+        until=stage,
+    )
+    if name in VOTED_DOWN:
+        _hold_again(done.rounds[-1], worker)
+    return _residents(name, stage, done.cards, done.taking_part)
+
+
 def seed(now: datetime | None = None) -> Seeded | None:
     """Create the demo district once; None when it already exists (flushes, the caller commits). The
     consultations in ``STAGES`` are timed back from ``now``, so that those taking answers are open."""
@@ -283,16 +306,8 @@ def seed(now: datetime | None = None) -> Seeded | None:
     reviewer = users["reviewer@tongxin.demo"]
     dwellings = consultations = 0
     residents: list[DemoResident] = []
-    for number, (
-        name,
-        street,
-        cluster,
-        year_built,
-        plan_year,
-        n_buildings,
-        n_dwellings,
-        committee,
-    ) in enumerate(COMPOUNDS):
+    for number, row in enumerate(COMPOUNDS):
+        name, street, cluster, year_built, plan_year, n_buildings, n_dwellings, committee = row
         compound = create_compound(
             streets[street],
             name,
@@ -306,23 +321,9 @@ def seed(now: datetime | None = None) -> Seeded | None:
             continue
         apply_rows(compound, household_rows(rng, n_buildings, n_dwellings), "seed-demo")
         dwellings += n_dwellings
-        stage = STAGES.get(name) or VOTED_DOWN.get(name)
-        if stage is not None:
-            done = run_consultation(
-                compound,
-                now - timedelta(days=DAYS_BEFORE[stage], hours=2),
-                workers[street],
-                reviewer,
-                experts,
-                seed=number,
-                turnout=TURNOUT.get(stage, 0.9),
-                yes_share=0.5 if name in VOTED_DOWN else 0.92,
-                until=stage,
-            )
-            if name in VOTED_DOWN:
-                _hold_again(done.rounds[-1], workers[street])
+        if name in STAGES or name in VOTED_DOWN:
+            residents += _consult(compound, now, workers[street], reviewer, experts, seed=number)
             consultations += 1
-            residents += _residents(name, stage, done.cards, done.taking_part)
     for cluster in ("清溪", "送仙桥", "方池街—包家巷", "上翔街", "骡马市", "太升南路", "红光", "玉泉"):
         ensure_cluster(district, cluster)
     return Seeded(len(COMPOUNDS), dwellings, consultations, residents)
