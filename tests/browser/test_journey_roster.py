@@ -57,7 +57,7 @@ def test_worker_imports_a_roster(page: Any, data: Flask) -> None:
     screenshot(page, "02-compound-empty")
     assert_accessible(page)
 
-    page.get_by_role("link", name="导入名册").click()
+    page.get_by_role("link", name="导入名册", exact=True).click()
     page.set_input_files(
         "input[type=file]",
         files=[{"name": "名册.csv", "mimeType": "text/csv", "buffer": (HEADER + BAD_ROWS).encode("gb18030")}],
