@@ -3,6 +3,7 @@ the chair's opinion, and the results with their chart. Experts see only the pane
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from fractions import Fraction
@@ -104,6 +105,20 @@ def score_figure(value: Fraction | None, places: int = 2) -> str:
     return figure(value, places)
 
 
+def _change(change: Callable[[], object], done: str) -> bool:
+    """Make a change to a panel and commit it, saying ``done``; a refusal is said instead, and nothing is
+    written. Whether it was made."""
+    try:
+        change()
+    except PanelRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        return False
+    db.session.commit()
+    flash(done, "success")
+    return True
+
+
 def _may_manage(panel: Panel) -> bool:
     return services.manages(current_user, panel)
 
@@ -203,13 +218,7 @@ def rubric(panel_id: int) -> Any:
         elif name_zh or name_en or form.new_weight.data:
             form.new_name_zh.errors = [_("A new criterion needs its name in Chinese and its weight.")]
             return render_template("experts/rubric.html", panel=panel, form=form, names=names), 422
-        try:
-            services.set_rubric(panel, specs, current_user)
-        except PanelRefused as refused:
-            flash(str(refused), "error")
-        else:
-            db.session.commit()
-            flash(_("The rubric is saved."), "success")
+        if _change(lambda: services.set_rubric(panel, specs, current_user), _("The rubric is saved.")):
             return redirect(url_for("experts.panel", panel_id=panel.id))
     return render_template("experts/rubric.html", panel=panel, form=form, names=names)
 
@@ -264,13 +273,8 @@ def score(panel_id: int, scheme_id: int) -> Any:
         entries = {
             c.id: (form[f"value_{c.id}"].data, form[f"comment_{c.id}"].data or "") for c in panel.criteria
         }
-        try:
-            services.save_scores(member, scheme, entries)
-        except PanelRefused as refused:
-            flash(str(refused), "error")
-        else:
-            db.session.commit()
-            flash(_("Your scores for scheme %(label)s are saved.", label=scheme.label), "success")
+        saved = _("Your scores for scheme %(label)s are saved.", label=scheme.label)
+        if _change(lambda: services.save_scores(member, scheme, entries), saved):
             return redirect(url_for("experts.panel", panel_id=panel.id))
     elif not form.is_submitted():
         for c in panel.criteria:
@@ -295,13 +299,8 @@ def submit(panel_id: int) -> Any:
     panel = _panel_or_404(panel_id)
     member = _member_or_403(panel)
     if ActionForm().validate_on_submit():
-        try:
-            services.submit(member)
-        except PanelRefused as refused:
-            flash(str(refused), "error")
-        else:
-            db.session.commit()
-            flash(_("Your scores are submitted. You can now see the panel's results."), "success")
+        submitted = _("Your scores are submitted. You can now see the panel's results.")
+        _change(lambda: services.submit(member), submitted)
     return redirect(url_for("experts.panel", panel_id=panel.id))
 
 
@@ -312,13 +311,7 @@ def close(panel_id: int) -> Any:
     if not ConfirmForm().validate_on_submit():
         flash(_("Tick the box beside “Close the panel” to confirm."), "error")
     else:
-        try:
-            services.close(panel, current_user)
-        except PanelRefused as refused:
-            flash(str(refused), "error")
-        else:
-            db.session.commit()
-            flash(_("The panel is closed."), "success")
+        _change(lambda: services.close(panel, current_user), _("The panel is closed."))
     return redirect(url_for("experts.panel", panel_id=panel.id))
 
 
@@ -334,15 +327,10 @@ def reopen(panel_id: int) -> Any:
     if not form.validate_on_submit():
         flash(_("Say why the panel is reopened, and tick the box beside “Reopen the panel”."), "error")
     else:
-        try:
-            services.reopen(panel, current_user, form.reason.data or "")
-        except PanelRefused as refused:
-            flash(str(refused), "error")
-        else:
-            db.session.commit()
-            flash(
-                _("The panel is reopened: its members may change their scores and submit again."), "success"
-            )
+        _change(
+            lambda: services.reopen(panel, current_user, form.reason.data or ""),
+            _("The panel is reopened: its members may change their scores and submit again."),
+        )
     return redirect(url_for("experts.panel", panel_id=panel.id))
 
 
@@ -356,13 +344,8 @@ def remark(panel_id: int, scheme_id: int) -> Any:
     existing = services.remark_of(member, scheme)
     form = RemarkForm()
     if form.validate_on_submit():
-        try:
-            services.save_remark(member, scheme, form.body.data or "")
-        except PanelRefused as refused:
-            flash(str(refused), "error")
-        else:
-            db.session.commit()
-            flash(_("Your remark on scheme %(label)s is saved.", label=scheme.label), "success")
+        saved = _("Your remark on scheme %(label)s is saved.", label=scheme.label)
+        if _change(lambda: services.save_remark(member, scheme, form.body.data or ""), saved):
             return redirect(url_for("experts.panel", panel_id=panel.id))
     elif existing is not None and not form.is_submitted():
         form.body.data = existing.body
@@ -388,13 +371,10 @@ def grant(panel_id: int, member_id: int) -> Any:
     if member is None:
         abort(404)
     if ActionForm().validate_on_submit():
-        try:
-            services.grant_score(member, current_user, scores=not member.scores)
-        except PanelRefused as refused:
-            flash(str(refused), "error")
-        else:
-            db.session.commit()
-            flash(_("Saved: who scores on this panel."), "success")
+        _change(
+            lambda: services.grant_score(member, current_user, scores=not member.scores),
+            _("Saved: who scores on this panel."),
+        )
     return redirect(url_for("experts.panel", panel_id=panel.id))
 
 
@@ -408,15 +388,9 @@ def opinion(panel_id: int, scheme_id: int) -> Any:
     form = OpinionForm()
     existing = services.opinion_on(panel, scheme)
     if form.validate_on_submit():
-        try:
-            services.write_opinion(
-                panel, scheme, current_user, Verdict(form.verdict.data), form.required_changes.data or ""
-            )
-        except PanelRefused as refused:
-            flash(str(refused), "error")
-        else:
-            db.session.commit()
-            flash(_("The panel's opinion on scheme %(label)s is saved.", label=scheme.label), "success")
+        saved = _("The panel's opinion on scheme %(label)s is saved.", label=scheme.label)
+        verdict, changes = Verdict(form.verdict.data), form.required_changes.data or ""
+        if _change(lambda: services.write_opinion(panel, scheme, current_user, verdict, changes), saved):
             return redirect(url_for("experts.panel", panel_id=panel.id))
     elif existing is not None and not form.is_submitted():
         form.verdict.data = existing.verdict.value
