@@ -103,6 +103,9 @@ def test_the_compound_page_says_the_next_step_at_every_stage(
     from consult.extensions import db
     from consult.roster.parse import parse_roster
     from consult.roster.services import apply_rows
+    from consult.rounds.rules import Action
+    from consult.rounds.services import apply
+    from consult.rounds.services import repeat
     from tests.dossier.conftest import ROSTER
 
     register_round_content()
@@ -148,6 +151,12 @@ def test_the_compound_page_says_the_next_step_at_every_stage(
             "record": f"/compounds/{c.id}/record",
         }[page]
         expected[c.id] = (words, link)
+    c = compound_with(ROSTER, "否决")  # the plan voted down: the vote failed, held again
+    start = now - timedelta(days=DAYS_BEFORE[Stage.VOTE_CLOSED])
+    vote = run_consultation(c, start, worker, reviewer, experts, turnout=1.0, yes_share=0.2).rounds[2]
+    apply(vote, Action.FAIL, "test", vote.closes_at + timedelta(hours=1), "the plan was voted down")
+    repeat(vote, "test", vote.closes_at + timedelta(hours=2))
+    expected[c.id] = ("Round 3 failed: hold it again", f"/compounds/{c.id}/rounds")
     db.session.commit()
     auth.login(worker)
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
