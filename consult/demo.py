@@ -13,6 +13,7 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy import select
 
@@ -26,6 +27,7 @@ from consult.compounds.services import create_compound
 from consult.compounds.services import ensure_cluster
 from consult.compounds.services import ensure_district
 from consult.compounds.services import ensure_street
+from consult.demo_drawings import site_plan
 from consult.dossier.sample import DAYS_BEFORE
 from consult.dossier.sample import Stage
 from consult.dossier.sample import run_consultation
@@ -260,7 +262,14 @@ def _hold_again(vote: Round, worker: User) -> None:
 
 
 def _consult(
-    compound: Compound, now: datetime, worker: User, reviewer: User, experts: list[User], *, seed: int
+    compound: Compound,
+    now: datetime,
+    worker: User,
+    reviewer: User,
+    experts: list[User],
+    *,
+    seed: int,
+    buildings: int,
 ) -> list[DemoResident]:
     """Run the compound's consultation to its stage; the residents worth opening in it."""
     name = compound.name
@@ -275,6 +284,7 @@ def _consult(
         turnout=TURNOUT.get(stage, 0.9),
         yes_share=0.5 if name in VOTED_DOWN else 0.92,
         until=stage,
+        drawing=partial(site_plan, buildings=buildings),
     )
     if name in VOTED_DOWN:
         _hold_again(done.rounds[-1], worker)
@@ -322,7 +332,9 @@ def seed(now: datetime | None = None) -> Seeded | None:
         apply_rows(compound, household_rows(rng, n_buildings, n_dwellings), "seed-demo")
         dwellings += n_dwellings
         if name in STAGES or name in VOTED_DOWN:
-            residents += _consult(compound, now, workers[street], reviewer, experts, seed=number)
+            residents += _consult(
+                compound, now, workers[street], reviewer, experts, seed=number, buildings=n_buildings
+            )
             consultations += 1
     for cluster in ("清溪", "送仙桥", "方池街—包家巷", "上翔街", "骡马市", "太升南路", "红光", "玉泉"):
         ensure_cluster(district, cluster)

@@ -6,6 +6,7 @@ import re
 from datetime import UTC
 from datetime import datetime
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -24,16 +25,25 @@ from consult.roster.models import RosterImport
 from consult.rounds.models import Round
 from consult.rounds.services import compound_rounds
 from consult.rounds.services import open_rounds
+from consult.schemes.models import SchemeDocument
+from consult.schemes.models import SchemeVersion
 from consult.voting.counting import Topic
 from consult.voting.services import count_round
 from consult.voting.services import vote_participation
+
+
+@pytest.fixture(autouse=True)
+def uploads(app, tmp_path):
+    """The demo's scheme drawings are written here, not beside the code."""
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    return tmp_path / "uploads"
 
 
 def count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def test_seed_demo_builds_qingyang_once(app, runner):
+def test_seed_demo_builds_qingyang_once(app, runner, uploads):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "admin@tongxin.demo" in result.output
@@ -89,6 +99,10 @@ def test_seed_demo_builds_qingyang_once(app, runner):
     )[2]
     [plan] = [r for r in count_round(rejected) if r.question.topic is Topic.PLAN]
     assert not plan.outcome.passed
+    # each scheme of the six compounds past round 1 comes with a drawing (its revision keeps it)
+    documents = db.session.scalars(select(SchemeDocument)).all()
+    assert count(SchemeVersion) == len(documents) == 22  # 12 schemes, 10 of them revised
+    assert {d.stored_name for d in documents} <= {f.name for f in uploads.iterdir()}
     # the residents' links it prints open their cards
     links = re.findall(r"(\S+), [^:]+: http://\S+(/r/\S+)  \(code (\S+)\)", result.output)
     assert [name for name, _link, _code in links] == ["西御街8号院", "方池街15号院", "红光小区", "红光小区"]

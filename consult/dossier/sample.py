@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import random
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -94,9 +95,11 @@ def run_consultation(
     turnout: float = 0.9,
     yes_share: float = 0.92,
     until: Stage = Stage.VOTE_CLOSED,
+    drawing: Callable[[str], bytes] | None = None,
 ) -> Consultation:
     """Run the rounds from ``start`` (in the past) up to ``until``; flushes, the caller commits. In the
-    vote, each owner taking part answers yes with the chance ``yes_share`` (else no or abstain)."""
+    vote, each owner taking part answers yes with the chance ``yes_share`` (else no or abstain).
+    ``drawing``: a PNG for each scheme, by its label, published with it (stored in ``UPLOAD_FOLDER``)."""
     from consult.dossier import services as dossier
     from consult.experts import services as panels
     from consult.schemes import services as schemes
@@ -153,6 +156,12 @@ def run_consultation(
         schemes.add_item(a.first, "增加停车位", "沿围墙", actor),
         schemes.add_item(b.first, "集中停车场", "北侧空地", actor),
     ]
+    if drawing is not None:
+        for scheme in (a, b):
+            png = drawing(scheme.label)
+            schemes.add_document(
+                scheme.first, png, f"site-plan-{scheme.label}.png", actor, needs.notice_ends_at
+            )
     if scheme_round.opens_at and scheme_round.opens_at < needs.notice_ends_at:
         scheme_round.opens_at = needs.notice_ends_at + timedelta(hours=1)
         scheme_round.closes_at = scheme_round.opens_at + timedelta(days=14)
