@@ -253,3 +253,16 @@ def test_the_ballot_leads_to_the_revised_plan_it_decides(client, compound, staff
     plan = re.search(r'<a href="(/me/schemes/\d+)">阅读修改后的方案和对居民意见的答复</a>', ballot)
     assert plan.group(1) == f"/me/schemes/{scheme_round.id}"
     assert "保留院落格局" in zh_text(client.get(plan.group(1)))  # the revised scheme A
+
+
+def test_the_reviewer_reads_the_record_before_the_decision(client, auth, consultation, staff):
+    record = submitted_for_review(client, auth, consultation.compound, staff)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get(f"/district/records/{record.id}").get_data(as_text=True)
+    assert '<a href="#decision">Go to the decision</a>' in page
+    content = page.index("Rounds, participation and results")
+    assert content < page.index('<section id="decision"') < page.index("Approve the record")
+    unticked = client.post(f"/district/records/{record.id}/approve").get_data(as_text=True)
+    # the reason it was refused is said at the top, before the record, not only beside the box
+    summary = unticked.index("Please correct the following")
+    assert summary < unticked.index("Rounds, participation and results")
