@@ -134,7 +134,12 @@ def score_form(criteria: Sequence[Criterion], names: dict[int, str]) -> FlaskFor
             ScoreForm,
             f"value_{c.id}",
             IntegerField(
-                _l("%(criterion)s (0–%(scale)s)", criterion=names[c.id], scale=c.scale),
+                _l(
+                    "%(criterion)s (0–%(scale)s; weight %(weight)s)",
+                    criterion=names[c.id],
+                    scale=c.scale,
+                    weight=c.weight,
+                ),
                 validators=[InputRequired(), NumberRange(min=0, max=c.scale)],
             ),
         )

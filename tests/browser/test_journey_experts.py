@@ -64,7 +64,7 @@ def sign_out(page: Any) -> None:
 
 def score_scheme(page: Any, value: int, note: str) -> None:
     for name in CRITERIA:
-        page.get_by_label(f"{name}（0–10）").fill(str(value))
+        page.get_by_label(f"{name}（0–10 分，权重").fill(str(value))
     page.get_by_label("关于安全的意见").fill(note)
     page.get_by_role("button", name="保存我的评分").click()
 

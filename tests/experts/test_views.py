@@ -175,6 +175,9 @@ def test_score_sheet_beside_the_schemes_documents(client, auth, panel, experts, 
     assert f'href="/schemes/documents/{report.id}" target="_blank" rel="noopener"' in pane
     assert "<iframe" not in html
     assert 'name="value_' in sheet
+    # each criterion says its scale and its weight in the panel's total
+    assert "Safety (0–10; weight 60)" in sheet
+    assert "Cost (0–10; weight 40)" in sheet
     # the panel's experts may open the scheme's documents; an expert on no panel may not
     assert status_of(client, f"/schemes/documents/{drawing.id}") == 200
     assert status_of(client, f"/schemes/documents/{report.id}") == 200
