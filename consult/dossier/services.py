@@ -629,6 +629,16 @@ def assemble(compound: Compound, funding: Funding, now: datetime) -> dict[str, A
     )
 
 
+def preview(compound: Compound, now: datetime) -> tuple[dict[str, Any] | None, Any]:
+    """What a version submitted now would hold (without the funding, entered on submitting), as a frozen
+    version reads, or why there is none: only while a version may be submitted (before the vote has
+    closed, its results are hidden from staff too). (content, None) or (None, the reason)."""
+    blocker = submit_blocker(compound)
+    if blocker:
+        return None, blocker
+    return json.loads(rules.canonical(assemble(compound, Funding(), now))), None
+
+
 def submit_record(compound: Compound, funding: Funding, actor: str, now: datetime) -> ConsensusRecord:
     """Freeze the record as its next version: the canonical snapshot, its digest and the audit head."""
     blocker = submit_blocker(compound)

@@ -102,6 +102,17 @@ def submit(compound_id: int) -> Any:
     return redirect(url_for("dossier.version", compound_id=compound.id, version=frozen.version))
 
 
+@bp.get("/compounds/<int:compound_id>/record/preview")
+@role_required(*READERS)
+def preview(compound_id: int) -> Any:
+    """The record as a version submitted now would hold it, to read before submitting."""
+    compound = staff_compound_or_404(compound_id)
+    content, blocker = services.preview(compound, utcnow())
+    return render_template(
+        "dossier/preview.html", compound=compound, content=content, blocker=blocker, label=label
+    )
+
+
 @bp.get("/compounds/<int:compound_id>/record/<int:version>")
 @role_required(*READERS)
 def version(compound_id: int, version: int) -> Any:

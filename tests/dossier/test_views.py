@@ -266,3 +266,38 @@ def test_the_reviewer_reads_the_record_before_the_decision(client, auth, consult
     # the reason it was refused is said at the top, before the record, not only beside the box
     summary = unticked.index("Please correct the following")
     assert summary < unticked.index("Rounds, participation and results")
+
+
+def test_a_worker_reads_a_preview_before_submitting(client, auth, consultation, staff):
+    compound = consultation.compound
+    auth.login(staff["worker"])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get(f"/compounds/{compound.id}/record").get_data(as_text=True)
+    assert f'<a href="/compounds/{compound.id}/record/preview">Read it first (preview)</a>' in page
+    preview = client.get(f"/compounds/{compound.id}/record/preview").get_data(as_text=True)
+    assert "Not submitted" in preview
+    assert "Rounds, participation and results" in preview
+    assert "The vote (round 3)" in preview
+    assert db.session.scalars(select(ConsensusRecord)).all() == []  # reading it froze nothing
+    auth.logout()
+    submitted_for_review(client, auth, compound, staff)
+    preview = client.get(f"/compounds/{compound.id}/record/preview").get_data(as_text=True)
+    assert "There is no preview while no version may be submitted" in preview
+    assert "The latest version is waiting for the district review." in preview
+    assert "Rounds, participation and results" not in preview
+
+
+def test_no_preview_shows_a_vote_still_open(client, auth, compound, staff, uploads):
+    register_round_content()
+    apply_rows(compound, parse_roster(ROSTER.encode()), "test")
+    start = datetime.now(UTC) - timedelta(days=DAYS_BEFORE[Stage.VOTE_OPEN])
+    experts = [staff["expert"], staff["expert2"]]
+    run_consultation(
+        compound, start, staff["worker"], staff["reviewer"], experts, turnout=1.0, until=Stage.VOTE_OPEN
+    )
+    db.session.commit()
+    auth.login(staff["worker"])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    preview = client.get(f"/compounds/{compound.id}/record/preview").get_data(as_text=True)
+    assert "The record is assembled once the vote (round 3) has closed." in preview
+    assert "The vote (round 3)</h2>" not in preview  # its results stay hidden until it closes

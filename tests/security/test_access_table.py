@@ -108,6 +108,7 @@ ACCESS: dict[str, frozenset[str]] = {
     # the consensus record: workers submit, the district reviews, anyone checks a digest
     "dossier.approve": DISTRICT,
     "dossier.pdf": READ_A,
+    "dossier.preview": READ_A,
     "dossier.queue": DISTRICT,
     "dossier.record": READ_A,
     "dossier.return_record": DISTRICT,
