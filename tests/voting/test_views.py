@@ -42,6 +42,15 @@ def ballot_data(round_, owner_id: int, choice: str = "yes") -> dict[str, str]:
     }
 
 
+def vote_and_leave(client, resident, round_, owners, name: str, choice: str = "yes"):
+    """``name`` comes in with their card, answers ``choice`` to every question and leaves: the response
+    to the ballot."""
+    resident(name)
+    response = client.post(f"/me/vote/{round_.id}", data=ballot_data(round_, owners[name].id, choice))
+    client.post("/me/leave")
+    return response
+
+
 @pytest.mark.parametrize(
     ("lang", "cast", "saved"), [("en", "Cast my vote", "Your vote is received"), ("zh_CN", None, None)]
 )
@@ -153,10 +162,7 @@ def _inv(owner):
 
 
 def test_someone_elses_receipt_is_not_shown(client, resident, opened, owners):
-    resident("李娜")
-    response = client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners["李娜"].id))
-    location = response.headers["Location"]
-    client.post("/me/leave")
+    location = vote_and_leave(client, resident, opened, owners, "李娜").headers["Location"]
     resident("陈秀英")
     assert client.get(location).status_code == 404
 
@@ -164,9 +170,7 @@ def test_someone_elses_receipt_is_not_shown(client, resident, opened, owners):
 def test_results_are_hidden_from_a_worker_and_a_reviewer_while_open(
     client, auth, resident, opened, owners, workers
 ):
-    resident("张伟")
-    client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners["张伟"].id))
-    client.post("/me/leave")
+    vote_and_leave(client, resident, opened, owners, "张伟")
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     for who in ("a", "reviewer"):
         auth.login(workers[who])
@@ -199,10 +203,7 @@ def test_staff_of_another_street_get_not_found(client, auth, create_user, other_
 
 
 def test_the_public_result_and_receipts_wait_for_the_round(client, resident, opened, owners):
-    resident("张伟")
-    response = client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners["张伟"].id))
-    code = response.headers["Location"].rsplit("/", 1)[1]
-    client.post("/me/leave")
+    code = vote_and_leave(client, resident, opened, owners, "张伟").headers["Location"].rsplit("/", 1)[1]
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     result_url = f"/p/{opened.compound_id}/result/{opened.id}"
     receipts_url = f"/p/{opened.compound_id}/receipts/{opened.id}"
@@ -632,9 +633,7 @@ def test_the_result_says_how_many_owners_in_scope_are_dwellings_whose_owner_is_n
     client, auth, resident, opened, owners, workers
 ):
     for name in ("张伟", "李娜", "陈秀英", "开发商"):
-        resident(name)
-        client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners[name].id))
-        client.post("/me/leave")
+        vote_and_leave(client, resident, opened, owners, name)
     close_round(opened)
     publish_round(opened)
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
@@ -669,9 +668,7 @@ def test_the_result_says_how_many_owners_in_scope_are_dwellings_whose_owner_is_n
 def test_the_vote_page_leads_to_who_has_voted_and_the_doors_to_visit(
     client, auth, resident, opened, owners, workers
 ):
-    resident("张伟")
-    client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners["张伟"].id))
-    client.post("/me/leave")
+    vote_and_leave(client, resident, opened, owners, "张伟")
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     auth.login(workers["a"])
     html = client.get(f"/compounds/{opened.compound_id}/votes/{opened.id}").get_data(as_text=True)
@@ -693,9 +690,7 @@ def test_a_vote_marked_failed_after_it_closed_keeps_its_result_public(client, re
     from consult.rounds.services import repeat
 
     for name in ("张伟", "李娜", "陈秀英"):
-        resident(name)
-        client.post(f"/me/vote/{opened.id}", data=ballot_data(opened, owners[name].id, "no"))
-        client.post("/me/leave")
+        vote_and_leave(client, resident, opened, owners, name, "no")
     close_round(opened)
     apply(opened, Action.FAIL, "test", opened.closes_at + timedelta(hours=1), "the plan was voted down")
     repeat(opened, "test", opened.closes_at + timedelta(hours=2))
