@@ -9,6 +9,7 @@ and what still blocks publishing the answer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
@@ -96,6 +97,17 @@ def latest_attempts(compound: Compound) -> list[Round]:
     for round_ in rounds_of(compound):
         latest[round_.number] = round_
     return [latest[n] for n in sorted(latest)]
+
+
+def latest_published(
+    compound_id: int, kind: RoundKind, rounds: Sequence[Round] | None = None
+) -> Round | None:
+    """The latest round of ``kind`` whose answer is published (on notice or done): the needs list of
+    round 1, the revised scheme a vote is on. Of ``rounds``, the compound's rounds in order, when at hand."""
+    if rounds is None:
+        rounds = compound_rounds(compound_id)
+    published = [r for r in rounds if r.kind is kind and r.state in (RoundState.NOTICE, RoundState.DONE)]
+    return published[-1] if published else None
 
 
 def current_round(compound: Compound) -> Round | None:

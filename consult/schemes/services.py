@@ -607,17 +607,6 @@ def took_part(invitation: Invitation, round_: Round) -> bool:
 RESIDENT_STATES = (RoundState.OPEN, RoundState.CLOSED, RoundState.NOTICE, RoundState.DONE)
 
 
-def published_plan_round(compound_id: int) -> Round | None:
-    """The latest round of schemes whose revised scheme and answers are published: the plan that a vote
-    after it is on."""
-    return db.session.scalars(
-        select(Round)
-        .where(Round.compound_id == compound_id, Round.kind == RoundKind.SCHEME, Round.state.in_(PUBLISHED))
-        .order_by(Round.number.desc(), Round.attempt.desc())
-        .limit(1)
-    ).first()
-
-
 def resident_rounds(invitation: Invitation, rounds: Sequence[Round] | None = None) -> list[Round]:
     """The compound's rounds of schemes a resident may look at (open or past, not a failed attempt), of
     ``rounds`` (the compound's rounds in order) when they are at hand."""

@@ -38,6 +38,7 @@ from consult.rounds.rules import RoundState
 from consult.rounds.rules import is_open_for_input
 from consult.rounds.services import compound_rounds
 from consult.rounds.services import eligible_dwellings
+from consult.rounds.services import latest_published
 from consult.rounds.services import register
 from consult.surveys.catalogue import CATALOGUE
 from consult.surveys.catalogue import Category
@@ -534,17 +535,6 @@ def top_needs(survey: Survey) -> list[str]:
 # --- where residents find it
 
 
-def published_needs_round(compound_id: int, rounds: Sequence[Round] | None = None) -> Round | None:
-    """The latest needs round whose needs list has been published (of ``rounds``, the compound's rounds
-    in order, when they are at hand)."""
-    if rounds is None:
-        rounds = compound_rounds(compound_id)
-    published = [
-        r for r in rounds if r.kind is RoundKind.NEEDS and r.state in (RoundState.NOTICE, RoundState.DONE)
-    ]
-    return published[-1] if published else None
-
-
 def resident_links(
     invitation: Invitation,
     now: datetime,
@@ -577,7 +567,7 @@ def resident_links(
 
 def published_links(invitation: Invitation, rounds: Sequence[Round] | None = None) -> list[tuple[str, str]]:
     """For the resident's home page: (label, address) of the published needs list, if any."""
-    round_ = published_needs_round(invitation.compound_id, rounds)
+    round_ = latest_published(invitation.compound_id, RoundKind.NEEDS, rounds)
     if round_ is None or survey_of(round_) is None:
         return []
     return [(_("The needs list of the compound"), url_for("surveys.resident_needs", round_id=round_.id))]

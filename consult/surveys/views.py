@@ -39,6 +39,7 @@ from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
 from consult.rounds.rules import TransitionRefused
 from consult.rounds.services import apply
+from consult.rounds.services import latest_published
 from consult.rounds.services import participation
 from consult.scoping import staff_round_or_404
 from consult.surveys import services
@@ -636,7 +637,7 @@ def public_needs(compound_id: int) -> Any:
     compound = db.session.get(Compound, compound_id)
     if compound is None:
         abort(404)
-    round_ = services.published_needs_round(compound.id)
+    round_ = latest_published(compound.id, RoundKind.NEEDS)
     survey = services.survey_of(round_) if round_ is not None else None
     view = None
     if round_ is not None and survey is not None:

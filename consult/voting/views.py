@@ -48,7 +48,7 @@ from consult.residents.services import has_acknowledged_privacy
 from consult.rounds.models import Round
 from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
-from consult.schemes.services import published_plan_round
+from consult.rounds.services import latest_published
 from consult.scoping import staff_round_or_404
 from consult.ui import mask_name
 from consult.voting import services
@@ -218,7 +218,7 @@ def _ballot(round_id: int, for_owner_id: int | None) -> Any:
             owner_name=mask_name(owner.name),
             voted=bool(current),
             receipts=owner_receipts(round_, owner.id, viewer),
-            plan_round=published_plan_round(round_.compound_id),
+            plan_round=latest_published(round_.compound_id, RoundKind.SCHEME),
         ),
         status,
     )

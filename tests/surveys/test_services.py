@@ -21,9 +21,11 @@ from consult.residents.models import Invitation
 from consult.roster.parse import parse_roster
 from consult.roster.services import apply_rows
 from consult.rounds.rules import Action
+from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
 from consult.rounds.rules import TransitionRefused
 from consult.rounds.services import apply
+from consult.rounds.services import latest_published
 from consult.rounds.services import participation
 from consult.surveys import services
 from consult.surveys.catalogue import CATALOGUE
@@ -255,7 +257,7 @@ def test_publishing_waits_for_a_decision_on_each_top_need(opened, needs_round, c
     apply(needs_round, Action.PUBLISH, "w", utcnow())
     db.session.commit()
     assert needs_round.state is RoundState.NOTICE
-    assert services.published_needs_round(needs_round.compound_id).id == needs_round.id
+    assert latest_published(needs_round.compound_id, RoundKind.NEEDS).id == needs_round.id
     with pytest.raises(services.SurveyError):  # frozen once published
         services.record_decision(opened, "E01", Decision.IN_SCHEME, "", "w", utcnow())
 
