@@ -210,6 +210,12 @@ class NextStep(enum.StrEnum):
     COMPLETE = "complete"
 
 
+def record_decides(stage: Stage, last_number: int) -> bool:
+    """Whether the consensus record decides the next step: once the last round's answer (the vote's
+    result) is out, on notice or done."""
+    return stage.key == CONSENSUS or (stage.number == last_number and stage.state is RoundState.NOTICE)
+
+
 def next_step(stage: Stage, last_number: int, record: str | None, may_submit: bool) -> NextStep:
     """The next step from the compound's stage. Once the last round's answer (the vote's result) is out,
     the consensus record decides: ``record`` is the status of its latest version (None: none yet) and
@@ -220,8 +226,7 @@ def next_step(stage: Stage, last_number: int, record: str | None, may_submit: bo
         return NextStep.COMPLETE_ROSTER
     if stage.key == READY:
         return NextStep.OPEN_FIRST
-    last_on_notice = stage.number == last_number and stage.state is RoundState.NOTICE
-    if stage.key == CONSENSUS or last_on_notice:
+    if record_decides(stage, last_number):
         if record == "approved":
             return NextStep.COMPLETE
         if record == "submitted":

@@ -36,7 +36,6 @@ from consult.compounds.models import StairUnit
 from consult.compounds.models import Street
 from consult.district.participation import approval
 from consult.district.participation import participation_of
-from consult.district.rules import CONSENSUS
 from consult.district.rules import DEFAULT_STUCK_AFTER_DAYS
 from consult.district.rules import PLAN_TARGETS
 from consult.district.rules import ROUND_NUMBERS
@@ -51,6 +50,7 @@ from consult.district.rules import is_stuck
 from consult.district.rules import mean_share
 from consult.district.rules import next_step
 from consult.district.rules import plan_progress
+from consult.district.rules import record_decides
 from consult.district.rules import stage_of
 from consult.extensions import db
 from consult.rounds.models import Round
@@ -251,12 +251,12 @@ def next_step_of(compound: Compound, stage: Stage) -> Step:
     attempts = latest_attempts(compound)
     last = max((r.number for r in attempts), default=0)
     record = blocker = None
-    if stage.key == CONSENSUS or (stage.number == last and stage.state is RoundState.NOTICE):
+    if record_decides(stage, last):
         found = statuses([compound.id]).get(compound.id)
         record = found[1].value if found else None
         if record not in ("approved", "submitted"):
             blocker = submit_blocker(compound)
-    return Step(next_step(stage, last, record, blocker is None), current_round(compound), blocker)
+    return Step(next_step(stage, last, record, blocker is None), current_round(compound, attempts), blocker)
 
 
 def _rounds(scope: Any) -> dict[int, list[RoundRow]]:

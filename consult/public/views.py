@@ -53,11 +53,12 @@ def notice(compound_id: int) -> Any:
     compound = public_compound(compound_id)
     cover = coverages([compound.id])[compound.id]
     buildings = db.session.scalar(select(func.count(Building.id)).where(Building.compound_id == compound.id))
-    rounds = latest_attempts(compound)
+    every_round = compound_rounds(compound.id)
+    rounds = latest_attempts(compound, every_round)
     # a vote that failed once it had closed (the plan voted down) keeps its result public, beside its repeat
     voted_down = [
         r
-        for r in compound_rounds(compound.id)
+        for r in every_round
         if r.kind is RoundKind.VOTE and r.state is RoundState.FAILED and results_visible(r, staff=False)
     ]
     panels = [
@@ -73,7 +74,7 @@ def notice(compound_id: int) -> Any:
         stage=stage_label(stages({compound.id: cover})[compound.id]),
         rounds=rounds,
         voted_down=voted_down,
-        current=current_round(compound),
+        current=current_round(compound, rounds),
         panels=panels,
         record=record_notice(compound.id),
         group_digest=group_digest,

@@ -91,10 +91,11 @@ def compound_rounds(compound_id: int) -> list[Round]:
     )
 
 
-def latest_attempts(compound: Compound) -> list[Round]:
-    """The current attempt of each round number."""
+def latest_attempts(compound: Compound, rounds: Sequence[Round] | None = None) -> list[Round]:
+    """The current attempt of each round number (of ``rounds``, the compound's rounds in order, when they
+    are at hand)."""
     latest: dict[int, Round] = {}
-    for round_ in rounds_of(compound):
+    for round_ in rounds_of(compound) if rounds is None else rounds:
         latest[round_.number] = round_
     return [latest[n] for n in sorted(latest)]
 
@@ -110,9 +111,11 @@ def latest_published(
     return published[-1] if published else None
 
 
-def current_round(compound: Compound) -> Round | None:
-    """The round the compound is in: the first current attempt that is not done."""
-    attempts = latest_attempts(compound)
+def current_round(compound: Compound, attempts: Sequence[Round] | None = None) -> Round | None:
+    """The round the compound is in: the first current attempt that is not done (of ``attempts``, from
+    ``latest_attempts``, when they are at hand)."""
+    if attempts is None:
+        attempts = latest_attempts(compound)
     for round_ in attempts:
         if round_.state is not RoundState.DONE:
             return round_
