@@ -22,7 +22,6 @@ from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from consult.compounds.services import ensure_district
 from consult.compounds.services import ensure_street
 from consult.demo import household_rows
 from consult.dossier import services
+from consult.dossier.sample import FUNDING
 from consult.dossier.sample import run_consultation
 from consult.extensions import db
 from consult.residents.cards import pdf_font
@@ -80,7 +80,7 @@ def main() -> None:
             return result
 
         timed("font, loaded once", pdf_font)
-        funding = services.Funding(Decimal("1200.00"), Decimal("30"), Decimal("2.50"), "")
+        funding = services.Funding(*FUNDING, "")
         content = timed(
             "assemble (all sections)", lambda: services.assemble(compound, funding, datetime.now(UTC))
         )
