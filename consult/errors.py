@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
+from typing import Generic
+from typing import NamedTuple
+from typing import TypeVar
 
 from flask import Flask
 from flask import Response
+from flask import flash
 from flask import g
 from flask import render_template
 from flask import request
@@ -15,11 +20,45 @@ from flask.globals import request_ctx
 
 
 class ConsultError(Exception):
-    """A rule was broken; the message is shown to the person who broke it."""
+    """A rule was broken; the message (``str(error)``, or ``message`` as given: it may be a lazy
+    translation) is shown to the person who broke it."""
+
+    @property
+    def message(self) -> Any:
+        return self.args[0] if self.args else ""
 
 
 class NotFound(ConsultError):
     """The thing does not exist, or this person may not know that it does."""
+
+
+T = TypeVar("T")
+
+
+class Change(NamedTuple, Generic[T]):
+    """Whether a change was made, and what it gave back (None when it was refused)."""
+
+    made: bool
+    result: T | None
+
+
+def commit_or_refuse(
+    change: Callable[[], T], done: str | None, refused: type[Exception] = ConsultError
+) -> Change[T]:
+    """A view's change: made, committed and ``done`` said; or, where a rule refuses it (``refused``),
+    rolled back, with the refusal said instead, and nothing written."""
+    from consult.extensions import db
+
+    try:
+        result = change()
+    except refused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+        return Change(False, None)
+    db.session.commit()
+    if done is not None:
+        flash(done, "success")
+    return Change(True, result)
 
 
 def _can_build_urls() -> bool:

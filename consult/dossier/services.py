@@ -51,11 +51,7 @@ class RecordRefused(ConsultError):
 
     def __init__(self, message: Any, problems: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
-        self.message = message
         self.problems = dict(problems or {})
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from consult.auth.decorators import role_required
 from consult.auth.models import Role
 from consult.auth.models import User
 from consult.errors import NotFound
+from consult.errors import commit_or_refuse
 from consult.experts import services
 from consult.experts.forms import AGGREGATION_LABELS
 from consult.experts.forms import VERDICT_LABELS
@@ -105,18 +106,9 @@ def score_figure(value: Fraction | None, places: int = 2) -> str:
     return figure(value, places)
 
 
-def _change(change: Callable[[], object], done: str) -> bool:
-    """Make a change to a panel and commit it, saying ``done``; a refusal is said instead, and nothing is
-    written. Whether it was made."""
-    try:
-        change()
-    except PanelRefused as refused:
-        db.session.rollback()
-        flash(str(refused), "error")
-        return False
-    db.session.commit()
-    flash(done, "success")
-    return True
+def _commit(change: Callable[[], object], done: str) -> bool:
+    """A panel's change committed, or its refusal said (``commit_or_refuse``); whether it was made."""
+    return commit_or_refuse(change, done, PanelRefused).made
 
 
 def _may_manage(panel: Panel) -> bool:
@@ -218,7 +210,7 @@ def rubric(panel_id: int) -> Any:
         elif name_zh or name_en or form.new_weight.data:
             form.new_name_zh.errors = [_("A new criterion needs its name in Chinese and its weight.")]
             return render_template("experts/rubric.html", panel=panel, form=form, names=names), 422
-        if _change(lambda: services.set_rubric(panel, specs, current_user), _("The rubric is saved.")):
+        if _commit(lambda: services.set_rubric(panel, specs, current_user), _("The rubric is saved.")):
             return redirect(url_for("experts.panel", panel_id=panel.id))
     return render_template("experts/rubric.html", panel=panel, form=form, names=names)
 
@@ -274,7 +266,7 @@ def score(panel_id: int, scheme_id: int) -> Any:
             c.id: (form[f"value_{c.id}"].data, form[f"comment_{c.id}"].data or "") for c in panel.criteria
         }
         saved = _("Your scores for scheme %(label)s are saved.", label=scheme.label)
-        if _change(lambda: services.save_scores(member, scheme, entries), saved):
+        if _commit(lambda: services.save_scores(member, scheme, entries), saved):
             return redirect(url_for("experts.panel", panel_id=panel.id))
     elif not form.is_submitted():
         for c in panel.criteria:
@@ -300,7 +292,7 @@ def submit(panel_id: int) -> Any:
     member = _member_or_403(panel)
     if ActionForm().validate_on_submit():
         submitted = _("Your scores are submitted. You can now see the panel's results.")
-        _change(lambda: services.submit(member), submitted)
+        _commit(lambda: services.submit(member), submitted)
     return redirect(url_for("experts.panel", panel_id=panel.id))
 
 
@@ -311,7 +303,7 @@ def close(panel_id: int) -> Any:
     if not ConfirmForm().validate_on_submit():
         flash(_("Tick the box beside “Close the panel” to confirm."), "error")
     else:
-        _change(lambda: services.close(panel, current_user), _("The panel is closed."))
+        _commit(lambda: services.close(panel, current_user), _("The panel is closed."))
     return redirect(url_for("experts.panel", panel_id=panel.id))
 
 
@@ -327,7 +319,7 @@ def reopen(panel_id: int) -> Any:
     if not form.validate_on_submit():
         flash(_("Say why the panel is reopened, and tick the box beside “Reopen the panel”."), "error")
     else:
-        _change(
+        _commit(
             lambda: services.reopen(panel, current_user, form.reason.data or ""),
             _("The panel is reopened: its members may change their scores and submit again."),
         )
@@ -345,7 +337,7 @@ def remark(panel_id: int, scheme_id: int) -> Any:
     form = RemarkForm()
     if form.validate_on_submit():
         saved = _("Your remark on scheme %(label)s is saved.", label=scheme.label)
-        if _change(lambda: services.save_remark(member, scheme, form.body.data or ""), saved):
+        if _commit(lambda: services.save_remark(member, scheme, form.body.data or ""), saved):
             return redirect(url_for("experts.panel", panel_id=panel.id))
     elif existing is not None and not form.is_submitted():
         form.body.data = existing.body
@@ -371,7 +363,7 @@ def grant(panel_id: int, member_id: int) -> Any:
     if member is None:
         abort(404)
     if ActionForm().validate_on_submit():
-        _change(
+        _commit(
             lambda: services.grant_score(member, current_user, scores=not member.scores),
             _("Saved: who scores on this panel."),
         )
@@ -390,7 +382,7 @@ def opinion(panel_id: int, scheme_id: int) -> Any:
     if form.validate_on_submit():
         saved = _("The panel's opinion on scheme %(label)s is saved.", label=scheme.label)
         verdict, changes = Verdict(form.verdict.data), form.required_changes.data or ""
-        if _change(lambda: services.write_opinion(panel, scheme, current_user, verdict, changes), saved):
+        if _commit(lambda: services.write_opinion(panel, scheme, current_user, verdict, changes), saved):
             return redirect(url_for("experts.panel", panel_id=panel.id))
     elif existing is not None and not form.is_submitted():
         form.verdict.data = existing.verdict.value

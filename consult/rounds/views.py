@@ -21,6 +21,7 @@ from consult.compounds.models import Building
 from consult.compounds.models import StairUnit
 from consult.db import utcnow
 from consult.dossier.views import returned_context
+from consult.errors import commit_or_refuse
 from consult.extensions import db
 from consult.rounds.forms import ActionForm
 from consult.rounds.forms import PlanRoundsForm
@@ -83,13 +84,12 @@ def plan(compound_id: int) -> Any:
     if not form.validate_on_submit() or form.start.data is None:
         flash(_("Choose the day the first round opens."), "error")
     else:
-        try:
-            plan_default_rounds(compound, local_midnight(form.start.data), _actor())
-            db.session.commit()
-            flash(_("The three rounds are planned. Check their dates."), "success")
-        except TransitionRefused as refused:
-            db.session.rollback()
-            flash(str(refused.reason), "error")
+        start = local_midnight(form.start.data)
+        commit_or_refuse(
+            lambda: plan_default_rounds(compound, start, _actor()),
+            _("The three rounds are planned. Check their dates."),
+            TransitionRefused,
+        )
     return redirect(url_for("rounds.timeline", compound_id=compound.id))
 
 
@@ -141,13 +141,11 @@ def act(compound_id: int, round_id: int, action: str) -> Any:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        apply(round_, Action(action), _actor(), utcnow(), form.reason.data or "")
-        db.session.commit()
-        flash(DONE[Action(action)](round_.number), "success")
-    except TransitionRefused as refused:
-        db.session.rollback()
-        flash(str(refused.reason), "error")
+    commit_or_refuse(
+        lambda: apply(round_, Action(action), _actor(), utcnow(), form.reason.data or ""),
+        DONE[Action(action)](round_.number),
+        TransitionRefused,
+    )
     return redirect(url_for("rounds.timeline", compound_id=compound.id))
 
 
@@ -158,9 +156,8 @@ def repeat_round(compound_id: int, round_id: int) -> Any:
     round_ = _round(compound, round_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        again = repeat(round_, _actor(), utcnow())
-        db.session.commit()
+    made, again = commit_or_refuse(lambda: repeat(round_, _actor(), utcnow()), None, TransitionRefused)
+    if made and again is not None:
         flash(
             _(
                 "Round %(number)s will be held again (attempt %(attempt)s).",
@@ -169,9 +166,6 @@ def repeat_round(compound_id: int, round_id: int) -> Any:
             ),
             "success",
         )
-    except TransitionRefused as refused:
-        db.session.rollback()
-        flash(str(refused.reason), "error")
     return redirect(url_for("rounds.timeline", compound_id=compound.id))
 
 

@@ -70,10 +70,6 @@ from consult.schemes.rules import version_editable
 class SchemeRefused(ConsultError):
     """Not allowed now; ``message`` says why, in words the person understands."""
 
-    def __init__(self, message: Any) -> None:
-        super().__init__(message)
-        self.message = message
-
 
 def resident_actor(invitation: Invitation) -> str:
     return f"resident:{invitation.id}"

@@ -71,10 +71,6 @@ class DocumentKind(enum.StrEnum):
 class UploadRejected(ConsultError):
     """The file is not accepted; the message says why, to the person who sent it."""
 
-    def __init__(self, message: Any) -> None:
-        super().__init__(message)
-        self.message = message
-
 
 @dataclass(frozen=True)
 class CheckedFile:

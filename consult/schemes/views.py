@@ -25,6 +25,7 @@ from consult.compounds.models import Compound
 from consult.compounds.services import get_compound_for
 from consult.db import utcnow
 from consult.errors import NotFound
+from consult.errors import commit_or_refuse
 from consult.experts.services import closed_summary
 from consult.experts.services import panel_of
 from consult.experts.services import sits_on
@@ -195,14 +196,9 @@ def add(compound_id: int, round_id: int) -> Any:
 @role_required(*EDITORS)
 def carry_over(compound_id: int, round_id: int) -> Any:
     compound, round_ = _staff_round(compound_id, round_id)
-    try:
-        copies = services.carry_over(round_, _actor())
-    except SchemeRefused as refused:
-        db.session.rollback()
-        flash(str(refused.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Schemes copied from the failed attempt: %(count)s.", count=len(copies)), "success")
+    made, copies = commit_or_refuse(lambda: services.carry_over(round_, _actor()), None, SchemeRefused)
+    if made:
+        flash(_("Schemes copied from the failed attempt: %(count)s.", count=len(copies or [])), "success")
     return redirect(url_for("schemes.overview", compound_id=compound.id, round_id=round_.id))
 
 
@@ -219,15 +215,11 @@ def remove(compound_id: int, round_id: int, scheme_id: int) -> Any:
     if not _removal(scheme.id).validate_on_submit():
         flash(_("Tick the box beside “Remove this scheme” to confirm."), "error")
         return redirect(url_for("schemes.overview", compound_id=compound.id, round_id=round_.id))
-    try:
-        files = services.remove_scheme(scheme, _actor())
-    except SchemeRefused as refused:
-        db.session.rollback()
-        flash(str(refused.message), "error")
-    else:
-        db.session.commit()
-        services.forget_files(files)
-        flash(_("The scheme is removed."), "success")
+    made, files = commit_or_refuse(
+        lambda: services.remove_scheme(scheme, _actor()), _("The scheme is removed."), SchemeRefused
+    )
+    if made:
+        services.forget_files(files or [])
     return redirect(url_for("schemes.overview", compound_id=compound.id, round_id=round_.id))
 
 
@@ -236,13 +228,9 @@ def remove(compound_id: int, round_id: int, scheme_id: int) -> Any:
 def revise(compound_id: int, round_id: int, scheme_id: int) -> Any:
     compound, round_ = _staff_round(compound_id, round_id)
     scheme = _scheme(round_, scheme_id)
-    try:
-        version = services.revise(scheme, _actor(), utcnow())
-    except SchemeRefused as refused:
-        db.session.rollback()
-        flash(str(refused.message), "error")
+    made, version = commit_or_refuse(lambda: services.revise(scheme, _actor(), utcnow()), None, SchemeRefused)
+    if not made or version is None:
         return redirect(url_for("schemes.overview", compound_id=compound.id, round_id=round_.id))
-    db.session.commit()
     flash(
         _(
             "The revised version is ready to change. Comments it takes up so far: %(count)s.",
@@ -328,14 +316,9 @@ def edit_note(compound_id: int, round_id: int, scheme_id: int, number: int) -> A
     form = NoteForm()
     if not form.validate_on_submit():
         return _version_page(compound, round_, version_, note_form=form, status=422)
-    try:
-        services.set_note(version_, form.note.data or "", _actor())
-    except SchemeRefused as refused:
-        db.session.rollback()
-        flash(str(refused.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Saved."), "success")
+    commit_or_refuse(
+        lambda: services.set_note(version_, form.note.data or "", _actor()), _("Saved."), SchemeRefused
+    )
     return _back_to(version_, compound)
 
 
@@ -386,14 +369,7 @@ def remove_item(compound_id: int, round_id: int, item_id: int) -> Any:
     compound, round_ = _staff_round(compound_id, round_id)
     item = _item(round_, item_id)
     version_ = item.version
-    try:
-        services.remove_item(item, _actor())
-    except SchemeRefused as refused:
-        db.session.rollback()
-        flash(str(refused.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Item removed."), "success")
+    commit_or_refuse(lambda: services.remove_item(item, _actor()), _("Item removed."), SchemeRefused)
     return _back_to(version_, compound)
 
 
@@ -432,15 +408,11 @@ def remove_document(compound_id: int, round_id: int, document_id: int) -> Any:
     if document is None or document.version.scheme.round_id != round_.id:
         abort(404)
     version_ = document.version
-    try:
-        stored = services.remove_document(document, _actor())
-    except SchemeRefused as refused:
-        db.session.rollback()
-        flash(str(refused.message), "error")
-    else:
-        db.session.commit()
+    made, stored = commit_or_refuse(
+        lambda: services.remove_document(document, _actor()), _("Document removed."), SchemeRefused
+    )
+    if made and stored is not None:
         services.forget_files([stored])
-        flash(_("Document removed."), "success")
     return _back_to(version_, compound, "documents")
 
 
@@ -632,14 +604,11 @@ def prefer(round_id: int) -> Any:
     if not form.validate_on_submit():
         return _private(_resident_page(invitation, round_, preference_form=form, status=422))
     scheme = next(s for s in schemes if s.id == form.scheme.data)
-    try:
-        services.state_preference(invitation, scheme, utcnow())
-    except SchemeRefused as refused:
-        db.session.rollback()
-        flash(str(refused.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Your preference is saved. You may change it until the round closes."), "success")
+    commit_or_refuse(
+        lambda: services.state_preference(invitation, scheme, utcnow()),
+        _("Your preference is saved. You may change it until the round closes."),
+        SchemeRefused,
+    )
     return redirect(url_for("schemes.resident_round", round_id=round_.id, _anchor="preference"))
 
 

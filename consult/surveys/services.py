@@ -69,13 +69,6 @@ from consult.surveys.rules import undecided
 class SurveyError(ConsultError):
     """A survey rule was broken; ``str(error)`` is the plain-words reason."""
 
-    def __init__(self, message: Any) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
-
 
 class SurveyFrozen(SurveyError):
     """The survey's round has opened: its questions no longer change."""

@@ -27,6 +27,7 @@ from consult.auth.models import Role
 from consult.compounds.models import Compound
 from consult.compounds.models import Dwelling
 from consult.db import utcnow
+from consult.errors import commit_or_refuse
 from consult.extensions import db
 from consult.paper.services import survey_addressees
 from consult.public.limits import public_pages
@@ -430,14 +431,11 @@ def decide(compound_id: int, round_id: int, code: str) -> Any:
 def publish(compound_id: int, round_id: int) -> Any:
     """Publish the needs list: the round's PUBLISH action, refused while a top need has no decision."""
     compound, round_, _survey = _staff_survey(compound_id, round_id)
-    try:
-        apply(round_, Action.PUBLISH, _actor(), utcnow())
-    except TransitionRefused as refused:
-        db.session.rollback()
-        flash(str(refused.reason), "error")
-    else:
-        db.session.commit()
-        flash(_("The needs list is published."), "success")
+    commit_or_refuse(
+        lambda: apply(round_, Action.PUBLISH, _actor(), utcnow()),
+        _("The needs list is published."),
+        TransitionRefused,
+    )
     return redirect(url_for("surveys.results", compound_id=compound.id, round_id=round_.id))
 
 

@@ -101,6 +101,22 @@ def export_data(round_: Round) -> dict[str, Any]:
     }
 
 
+def _question_columns(q: dict[str, Any]) -> list[Any]:
+    """The CSV columns that describe a question and its rule (repeated on each of its rows)."""
+    rule = q["rule"]
+    return [
+        q["id"],
+        q["kind"],
+        "|".join(q["options"]),
+        rule["key"],
+        rule["participation_area"],
+        rule["participation_count"],
+        rule["approval_area"],
+        rule["approval_count"],
+        rule["approval_base"],
+    ]
+
+
 def write_export(data: dict[str, Any], path: Path) -> None:
     """JSON or CSV, by the file's extension (CSV: one row per owner and question, the rule repeated)."""
     if path.suffix.lower() == ".json":
@@ -113,19 +129,9 @@ def write_export(data: dict[str, Any], path: Path) -> None:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
         for row in data["rows"]:
-            q = questions[row["question"]]
-            rule = q["rule"]
             writer.writerow(
                 [
-                    q["id"],
-                    q["kind"],
-                    "|".join(q["options"]),
-                    rule["key"],
-                    rule["participation_area"],
-                    rule["participation_count"],
-                    rule["approval_area"],
-                    rule["approval_count"],
-                    rule["approval_base"],
+                    *_question_columns(questions[row["question"]]),
                     row["owner"],
                     row["area"],
                     row["choice"],
@@ -133,26 +139,10 @@ def write_export(data: dict[str, Any], path: Path) -> None:
                 ]
             )
         # a question nobody is in scope of still appears, with no owner
+        in_rows = {row["question"] for row in data["rows"]}
         for q in data["questions"]:
-            if not any(r["question"] == q["id"] for r in data["rows"]):
-                rule = q["rule"]
-                writer.writerow(
-                    [
-                        q["id"],
-                        q["kind"],
-                        "|".join(q["options"]),
-                        rule["key"],
-                        rule["participation_area"],
-                        rule["participation_count"],
-                        rule["approval_area"],
-                        rule["approval_count"],
-                        rule["approval_base"],
-                        "",
-                        "",
-                        "",
-                        "",
-                    ]
-                )
+            if q["id"] not in in_rows:
+                writer.writerow([*_question_columns(q), "", "", "", ""])
 
 
 def tally_dict(result: Tally) -> dict[str, Any]:

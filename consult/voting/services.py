@@ -110,13 +110,6 @@ DEFAULT_PROXY_LIMIT = 1
 class VotingError(ConsultError):
     """A voting rule was broken; ``str(error)`` is the plain-words reason."""
 
-    def __init__(self, message: Any) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
-
 
 class QuestionsFrozen(VotingError):
     """The round has opened: its questions no longer change."""

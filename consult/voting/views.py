@@ -39,6 +39,7 @@ from consult.compounds.models import StairUnit
 from consult.compounds.services import get_compound_for
 from consult.db import utcnow
 from consult.errors import NotFound
+from consult.errors import commit_or_refuse
 from consult.extensions import db
 from consult.public.limits import public_pages
 from consult.residents.access import current_invitation
@@ -423,8 +424,8 @@ def add_question(compound_id: int, round_id: int) -> Any:
     scope = Scope(form.scope.data or "compound")
     building_id = int(place[1:]) if place.startswith("b") else None
     unit_id = int(place[1:]) if place.startswith("u") else None
-    try:
-        services.add_question(
+    commit_or_refuse(
+        lambda: services.add_question(
             round_,
             topic=Topic(form.topic.data),
             kind=QuestionKind(form.kind.data),
@@ -437,12 +438,10 @@ def add_question(compound_id: int, round_id: int) -> Any:
             rule=rule,
             actor=_actor(),
             now=utcnow(),
-        )
-        db.session.commit()
-        flash(_("The question is added."), "success")
-    except VotingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        ),
+        _("The question is added."),
+        VotingError,
+    )
     return redirect(url_for("voting.manage", compound_id=compound.id, round_id=round_.id))
 
 
@@ -451,13 +450,9 @@ def _add_questions(compound_id: int, round_id: int, add: Callable[[Round, str, d
     compound, round_ = _staff_round(compound_id, round_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        added = add(round_, _actor(), utcnow())
-        db.session.commit()
-        flash(_("%(count)s questions are added.", count=len(added)), "success")
-    except VotingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    made, added = commit_or_refuse(lambda: add(round_, _actor(), utcnow()), None, VotingError)
+    if made:
+        flash(_("%(count)s questions are added.", count=len(added or [])), "success")
     return redirect(url_for("voting.manage", compound_id=compound.id, round_id=round_.id))
 
 
@@ -479,13 +474,11 @@ def remove_question(compound_id: int, round_id: int, question_id: int) -> Any:
     compound, round_ = _staff_round(compound_id, round_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.remove_question(round_, question_id, _actor())
-        db.session.commit()
-        flash(_("The question is removed."), "success")
-    except VotingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    commit_or_refuse(
+        lambda: services.remove_question(round_, question_id, _actor()),
+        _("The question is removed."),
+        VotingError,
+    )
     return redirect(url_for("voting.manage", compound_id=compound.id, round_id=round_.id))
 
 
@@ -855,13 +848,13 @@ def paper_choose(compound_id: int, round_id: int, sheet_id: int) -> Any:
     if not form.validate_on_submit():
         flash(_("Choose an entry and say why."), "error")
     else:
-        try:
-            services.choose_entry(sheet, int(form.entry.data), current_user, form.reason.data or "", utcnow())
-            db.session.commit()
-            flash(_("Decided: the paper ballot counts as chosen."), "success")
-        except VotingError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        commit_or_refuse(
+            lambda: services.choose_entry(
+                sheet, int(form.entry.data), current_user, form.reason.data or "", utcnow()
+            ),
+            _("Decided: the paper ballot counts as chosen."),
+            VotingError,
+        )
     return redirect(
         url_for("voting.paper_sheet", compound_id=compound.id, round_id=round_.id, sheet_id=sheet.id)
     )
