@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dossier_bp)
     app.register_blueprint(paper_bp)
     app.add_url_rule("/", "index", _index)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     register_round_content()
 
 
@@ -135,6 +136,13 @@ def register_round_content() -> None:
     for hook in (surveys, schemes, voting):
         hook()
     register_with_retention()  # an approved consensus record ends the consultation, one waiting does not
+
+
+def _favicon() -> Any:
+    """No icon: browsers ask for one on every page, and are told once a week that there is none."""
+    from flask import Response
+
+    return Response(status=204, headers={"Cache-Control": "public, max-age=604800"})
 
 
 def _index() -> Any:

@@ -12,4 +12,4 @@ class ConfirmForm(FlaskForm):
     """A button for what cannot be undone: it acts only with its box ticked (the page says what the box
     stands for, with the ``confirm_box`` macro); no script needed."""
 
-    confirm = BooleanField(validators=[InputRequired(_l("Tick the box to confirm."))])
+    confirm = BooleanField(_l("Confirmation"), validators=[InputRequired(_l("Tick the box to confirm."))])

@@ -42,17 +42,17 @@ def mask_phone(phone: str | None) -> str:
 
 
 def last_minute(value: datetime) -> datetime:
-    """A closing time shown as the last minute still open: midnight → 23:59 of the day before."""
-    return value - timedelta(minutes=1)
+    """A closing time as people read it: a close at local midnight is shown as the last minute of the day
+    before (23:59, the last day one may still answer); any other close as it is."""
+    local = to_user_timezone(value)
+    return value - timedelta(minutes=1) if (local.hour, local.minute) == (0, 0) else value
 
 
 def closes(value: datetime) -> str:
     """When a round closes, as residents read it everywhere (pages and e-mails): its day in words and
     its time on 24 hours, a close at midnight shown as the last minute of the day before (the last day
     one may still answer): "2026年12月11日 23:59", "December 11, 2026 23:59"."""
-    local = to_user_timezone(value)
-    if (local.hour, local.minute) == (0, 0):
-        local = last_minute(local)
+    local = to_user_timezone(last_minute(value))
     return f"{format_date(local, 'long')} {format_time(local, 'HH:mm')}"
 
 

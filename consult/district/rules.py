@@ -58,11 +58,13 @@ class RosterCount(Protocol):
 
 @dataclass(frozen=True)
 class RoundView:
-    """What the stage needs to know about one round attempt."""
+    """What the stage needs to know about one round attempt, and when it entered its present state
+    (its latest event into that state; None when the history holds none)."""
 
     number: int
     attempt: int
     state: RoundState
+    entered: datetime | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -148,14 +150,34 @@ def stage_of(coverage: RosterCount, rounds: Sequence[RoundView]) -> Stage:
     still a draft, the compound is "round N done"; a failed round stays "round N failed" until its
     repeat opens. When every round is done, the compound has reached consensus.
     """
+    return _placed(coverage, rounds)[0]
+
+
+def stage_since(coverage: RosterCount, rounds: Sequence[RoundView], created_at: datetime) -> datetime:
+    """When the compound entered its stage (``stage_of``): when the round attempt that defines the stage
+    entered the state that names it.
+
+    "Round N open / closed / on notice / failed": when that attempt entered that state; "round N failed"
+    while its repeat is still a draft: when the failed attempt failed; "round N done" while the next
+    round is still a draft: when round N became done; consensus: when the last round became done. A
+    draft (planned, scheduled, rescheduled) never moves it. Before any round has begun, and when the
+    history holds no entry into that state, it is the compound's creation.
+    """
+    defining = _placed(coverage, rounds)[1]
+    return entered_at(defining.entered if defining is not None else None, created_at)
+
+
+def _placed(coverage: RosterCount, rounds: Sequence[RoundView]) -> tuple[Stage, RoundView | None]:
+    """The compound's stage and the round attempt whose state names it (None before any round has
+    begun): for "round N failed" awaiting its repeat, the failed attempt; for consensus, the last round."""
     attempts = latest_attempts(rounds)
     begun = any(r.state is not RoundState.DRAFT or r.attempt > 1 for r in attempts)
     if not begun:
         if coverage.dwellings == 0:
-            return STAGE_NO_ROSTER
+            return STAGE_NO_ROSTER, None
         if coverage.owned < coverage.dwellings:
-            return STAGE_ROSTER_PARTIAL
-        return STAGE_READY
+            return STAGE_ROSTER_PARTIAL, None
+        return STAGE_READY, None
     previous: RoundView | None = None
     for round_ in attempts:
         if round_.state is RoundState.DONE:
@@ -163,12 +185,18 @@ def stage_of(coverage: RosterCount, rounds: Sequence[RoundView]) -> Stage:
             continue
         if round_.state is RoundState.DRAFT:
             if round_.attempt > 1:  # the repeat of a failed attempt, not opened yet
-                return round_stage(round_.number, RoundState.FAILED)
+                return round_stage(round_.number, RoundState.FAILED), repeated_attempt(rounds, round_)
             if previous is not None:
-                return round_stage(previous.number, RoundState.DONE)
-            return STAGE_READY  # an earlier attempt would have made it "begun"; kept for safety
-        return round_stage(round_.number, round_.state)
-    return STAGE_CONSENSUS
+                return round_stage(previous.number, RoundState.DONE), previous
+            return STAGE_READY, None  # an earlier attempt would have made it "begun"; kept for safety
+        return round_stage(round_.number, round_.state), round_
+    return STAGE_CONSENSUS, previous
+
+
+def repeated_attempt(rounds: Iterable[RoundView], repeat: RoundView) -> RoundView | None:
+    """The failed attempt that ``repeat`` holds again: the latest earlier attempt of its number."""
+    earlier = [r for r in rounds if r.number == repeat.number and r.attempt < repeat.attempt]
+    return max(earlier, key=lambda r: r.attempt, default=None)
 
 
 def stage_label(stage: Stage) -> Any:
@@ -246,9 +274,10 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def entered_at(latest_event: datetime | None, created_at: datetime) -> datetime:
-    """When the compound entered its stage: its latest round event, else its creation."""
-    return as_utc(latest_event if latest_event is not None else created_at)
+def entered_at(entered: datetime | None, created_at: datetime) -> datetime:
+    """When the compound entered its stage: the moment given (a round's entry into its state), else
+    the compound's creation; in UTC."""
+    return as_utc(entered if entered is not None else created_at)
 
 
 def days_in_stage(since: datetime, now: datetime) -> int:

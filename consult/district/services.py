@@ -1,9 +1,10 @@
 """The district's view of every compound: stage, time in stage, progress against the plan, participation.
 
 Every figure comes from a fixed number of aggregate queries, whatever the number of compounds: the
-compounds, their roster figures (as ``coverages``), their rounds, their latest round events, and the
-participation of the open and closed rounds. Stages are then worked out in Python (``rules.stage_of``),
-so filtering and sorting by stage happen here too.
+compounds, their roster figures (as ``coverages``), their rounds, when each round entered its present
+state, and the participation of the open and closed rounds. Stages and the time in them are then worked
+out in Python (``rules.stage_of``, ``rules.stage_since``), so filtering and sorting by stage happen here
+too.
 """
 
 from __future__ import annotations
@@ -45,13 +46,13 @@ from consult.district.rules import RosterCount
 from consult.district.rules import RoundView
 from consult.district.rules import Stage
 from consult.district.rules import all_stages
-from consult.district.rules import entered_at
 from consult.district.rules import is_stuck
 from consult.district.rules import mean_share
 from consult.district.rules import next_step
 from consult.district.rules import plan_progress
 from consult.district.rules import record_decides
 from consult.district.rules import stage_of
+from consult.district.rules import stage_since
 from consult.extensions import db
 from consult.rounds.models import Round
 from consult.rounds.models import RoundEvent
@@ -141,6 +142,7 @@ class CompoundRow:
     year_built: int | None
     coverage: RosterFigures
     stage: Stage
+    #: when the compound entered its stage (``rules.stage_since``)
     since: datetime
     stuck: bool
     buildings: int = 0
@@ -281,12 +283,18 @@ def _rounds(scope: Any) -> dict[int, list[RoundRow]]:
     return by_compound
 
 
-def _latest_events(scope: Any) -> dict[int, datetime]:
+def _state_entries(scope: Any) -> dict[int, datetime]:
+    """When each round of these compounds that has left its draft entered its present state: its latest
+    event into that state (a reopened round: its reopening), by round id."""
     rows = db.session.execute(
-        select(Round.compound_id, func.max(RoundEvent.at))
+        select(RoundEvent.round_id, func.max(RoundEvent.at))
         .join(Round, Round.id == RoundEvent.round_id)
-        .where(Round.compound_id.in_(scope))
-        .group_by(Round.compound_id)
+        .where(
+            Round.compound_id.in_(scope),
+            Round.state != RoundState.DRAFT,
+            RoundEvent.to_state == Round.state,
+        )
+        .group_by(RoundEvent.round_id)
     ).all()
     return dict(rows)  # type: ignore[arg-type]
 
@@ -343,13 +351,14 @@ def district_rows(
     cover = roster_figures([c.id for c in compounds], scope)
     rounds = _rounds(scope)
     _with_participation(rounds, participation, cover)
-    latest = _latest_events(scope)
+    entries = _state_entries(scope)
     counts = _building_counts(scope) if buildings else {}
     rows = []
     for c in compounds:
         own_rounds = rounds.get(c.id, [])
-        stage = stage_of(cover[c.id], [r.view for r in own_rounds])
-        since = entered_at(latest.get(c.id), c.created_at)
+        views = [replace(r.view, entered=entries.get(r.id)) for r in own_rounds]
+        stage = stage_of(cover[c.id], views)
+        since = stage_since(cover[c.id], views, c.created_at)
         rows.append(
             CompoundRow(
                 id=c.id,

@@ -25,15 +25,19 @@ from consult.forms import ConfirmForm
 
 class SubmitForm(ConfirmForm):
     subsidy = DecimalField(
-        _l("Subsidy per household (yuan)"), places=2, validators=[Optional(), NumberRange(min=0)]
+        _l("Subsidy per household (yuan)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, message=_l("Enter 0 or more."))],
     )
     share = DecimalField(
         _l("Residents' share of the cost, in percent"),
         places=2,
-        validators=[Optional(), NumberRange(min=0, max=100)],
+        validators=[Optional(), NumberRange(min=0, max=100, message=_l("Enter a number from 0 to 100."))],
     )
     deposit = DecimalField(
-        _l("Maintenance fund deposit (yuan per m²)"), places=2, validators=[Optional(), NumberRange(min=0)]
+        _l("Maintenance fund deposit (yuan per m²)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, message=_l("Enter 0 or more."))],
     )
     note = TextAreaField(_l("Note on funding"), validators=[Optional(), Length(max=1000)])
 

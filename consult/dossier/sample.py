@@ -148,9 +148,15 @@ def run_consultation(
         return done
     apply(needs, Action.FINISH, actor, needs.notice_ends_at)
 
-    # round 2: two schemes, comments and answers, a revision, the expert panel
+    # round 2: two schemes, comments and answers, a revision, the expert panel; the schemes are drafted
+    # as round 1 ends, before round 2 opens, and their first versions carry that moment
+    assert needs.notice_ends_at is not None
+    drafted = needs.notice_ends_at
     a = schemes.add_scheme(scheme_round, "保留院落格局", actor, "在围墙边增加停车位，屋面防水重做")
     b = schemes.add_scheme(scheme_round, "集中停车", actor, "拆除自建棚，集中停车")
+    for scheme in (a, b):
+        scheme.created_at = drafted
+        scheme.first.created_at = drafted
     items = [
         schemes.add_item(a.first, "屋面防水重做", "全部楼栋", actor),
         schemes.add_item(a.first, "增加停车位", "沿围墙", actor),
@@ -159,11 +165,9 @@ def run_consultation(
     if drawing is not None:
         for scheme in (a, b):
             png = drawing(scheme.label)
-            schemes.add_document(
-                scheme.first, png, f"site-plan-{scheme.label}.png", actor, needs.notice_ends_at
-            )
-    if scheme_round.opens_at and scheme_round.opens_at < needs.notice_ends_at:
-        scheme_round.opens_at = needs.notice_ends_at + timedelta(hours=1)
+            schemes.add_document(scheme.first, png, f"site-plan-{scheme.label}.png", actor, drafted)
+    if scheme_round.opens_at and scheme_round.opens_at < drafted:
+        scheme_round.opens_at = drafted + timedelta(hours=1)
         scheme_round.closes_at = scheme_round.opens_at + timedelta(days=14)
     apply(scheme_round, Action.OPEN, actor, hour(scheme_round, 1))
     commented = []

@@ -180,6 +180,7 @@ def _review_page(found: ConsensusRecord, approve_form: ApproveForm, return_form:
         content=services.content_of(found),
         status=services.status_of(found),
         decidable=found.decision is None and latest is not None and latest.id == found.id,
+        decided_by=services.decided_by(found.decision) if found.decision else None,
         approve_form=approve_form,
         return_form=return_form,
         label=label,

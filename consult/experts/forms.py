@@ -140,7 +140,10 @@ def score_form(criteria: Sequence[Criterion], names: dict[int, str]) -> FlaskFor
                     scale=c.scale,
                     weight=c.weight,
                 ),
-                validators=[InputRequired(), NumberRange(min=0, max=c.scale)],
+                validators=[
+                    InputRequired(),
+                    NumberRange(min=0, max=c.scale, message=_l("A whole number from %(min)s to %(max)s.")),
+                ],
             ),
         )
         setattr(

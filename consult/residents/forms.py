@@ -3,6 +3,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
+from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import SelectChoice
 from wtforms import SelectField
@@ -38,6 +39,9 @@ class CardSheetForm(FlaskForm):
         _l("I understand: cards printed before for these residents will stop working."),
         validators=[InputRequired(_l("Tick the box to confirm."))],
     )
+    #: when the page with this form was made: cards printed after it are not printed again by sending
+    #: the same form twice (a reload of the printed sheet)
+    shown_at = HiddenField()
 
     def __init__(self, *args: Any, buildings: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

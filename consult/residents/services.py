@@ -10,6 +10,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select
 from sqlalchemy import bindparam
+from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import contains_eager
@@ -122,6 +124,21 @@ def card_people(compound: Compound, building: str | None = None, unit: str | Non
             owners[dwelling.owner_id].append(dwelling)
         people.extend(Person(None, occupant, (dwelling,)) for occupant in dwelling.occupants)
     return [Person(owners[p][0].owner, None, tuple(owners[p])) if isinstance(p, int) else p for p in people]
+
+
+def printed_since(people: list[Person], since: datetime) -> datetime | None:
+    """When cards were last printed for any of these people, if after ``since``."""
+    owner_ids = [p.owner.id for p in people if p.owner is not None]
+    occupant_ids = [p.occupant.id for p in people if p.occupant is not None]
+    whose = [
+        column.in_(ids)
+        for column, ids in ((Invitation.owner_id, owner_ids), (Invitation.occupant_id, occupant_ids))
+        if ids
+    ]
+    if not whose:
+        return None
+    latest = db.session.scalar(select(func.max(Invitation.issued_at)).where(or_(*whose)))
+    return latest if latest is not None and latest > since else None
 
 
 def issue_cards(people: list[Person], compound: Compound, actor: str, now: datetime) -> list[IssuedCard]:

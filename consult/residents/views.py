@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
@@ -47,6 +48,7 @@ from consult.residents.services import has_acknowledged_privacy
 from consult.residents.services import issue_cards
 from consult.residents.services import mark_used
 from consult.residents.services import person_of
+from consult.residents.services import printed_since
 from consult.residents.services import revoke
 from consult.rounds.rules import next_turn
 from consult.rounds.services import compound_rounds
@@ -56,6 +58,7 @@ from consult.schemes.services import resident_links as scheme_links
 from consult.scoping import staff_compound_or_404
 from consult.surveys.services import published_links as published_needs
 from consult.surveys.services import resident_links as survey_links
+from consult.ui import when
 from consult.voting.services import published_links as published_results
 from consult.voting.services import resident_links as vote_links
 
@@ -243,13 +246,39 @@ def print_cards(compound_id: int) -> Any:
             form.unit.errors = [_("Choose the building of this unit.")]
         else:
             people = card_people(compound, building, unit)
-            if not people:
+            shown_at = _moment(form.shown_at.data)
+            printed = printed_since(people, shown_at) if shown_at is not None else None
+            if not people and unit:
+                form.unit.errors = [_("Nobody is registered in this unit of the building.")]
+            elif not people:
                 form.building.errors = [_("Nobody is registered there yet: import the roster first.")]
+            elif shown_at is None or printed is not None:
+                # the same form sent again (the printed sheet reloaded): printing again would switch off
+                # the cards just printed
+                form.confirm.errors = [
+                    _(
+                        "These cards were printed at %(time)s, after this page was opened, and are not "
+                        "printed again from it. To make new ones (the cards printed then stop working), "
+                        "tick the box again.",
+                        time=when(printed) if printed else "–",
+                    )
+                ]
+                form.confirm.data = False
             else:
                 issued = issue_cards(people, compound, f"user:{current_user.id}", utcnow())
                 db.session.commit()
                 return _send_cards(compound, issued, form.output.data or "pdf", compound.name)
+    form.shown_at.data = utcnow().isoformat()
     return render_template("residents/print_cards.html", compound=compound, form=form)
+
+
+def _moment(text: str | None) -> datetime | None:
+    """A moment a form carries (ISO 8601, aware), or None when it is missing or not one."""
+    try:
+        moment = datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 @bp.post("/compounds/<int:compound_id>/invitations/<int:invitation_id>/revoke")

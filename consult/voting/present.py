@@ -196,7 +196,9 @@ def unknown_owners_note(count: int) -> str:
     )
 
 
-def section(title: str, result: Tally, approving_label: str) -> Section:
+def section(title: str, result: Tally, approving_label: str, against_label: str | None = None) -> Section:
+    """A question's count as figures and bars. On a question of several options, each option is
+    counted on its own: ``against_label`` names the owners who chose another one."""
     bars = [bar_view(b) for b in result.bars]
     figures = [
         (_("Owners in scope"), str(result.owners)),
@@ -205,7 +207,7 @@ def section(title: str, result: Tally, approving_label: str) -> Section:
         (_("Floor area of those who voted"), _("%(area)s m²", area=area_text(result.voters_area))),
         (approving_label, str(result.approving)),
         (_("Floor area approving"), _("%(area)s m²", area=area_text(result.approving_area))),
-        (_("Against"), str(result.against)),
+        (against_label or _("Against"), str(result.against)),
         (_("Abstaining"), str(result.abstaining)),
     ]
     reasons = [_reason(b) for b in bars if not b.met]
@@ -253,6 +255,7 @@ def question_view(result: QuestionResult, locale: str, *, public: bool = False) 
                 _("Option: %(option)s", option=answer_label(question, key, locale)),
                 tally,
                 _("Owners choosing this option"),
+                _("Owners choosing another option"),
             )
             for key, tally in outcome.tallies.items()
         ]

@@ -132,7 +132,7 @@ def test_the_compound_page_says_the_next_step_at_every_stage(
         Stage.NEEDS_OPEN: ("Round 1 takes answers until", "participation"),
         Stage.NEEDS_NOTICE: ("Round 1's answer is on public notice until", "rounds"),
         Stage.SCHEMES_OPEN: ("Round 2 takes answers until", "participation"),
-        Stage.VOTE_OPEN: ("Round 3 takes answers until", "participation"),
+        Stage.VOTE_OPEN: ("The vote (round 3) is open until", "vote"),
         Stage.VOTE_CLOSED: ("Round 3 has closed: prepare its answer", "rounds"),
         Stage.RESULT_NOTICE: ("assemble the consensus record and submit it", "record"),
         Stage.SUBMITTED: ("The consensus record is waiting for the district review", "record"),
@@ -147,6 +147,7 @@ def test_the_compound_page_says_the_next_step_at_every_stage(
         current = next(r for r in done.rounds if r.state.value != "done") if stage < Stage.APPROVED else None
         link = {
             "participation": f"/compounds/{c.id}/rounds/{current.id}/participation" if current else "",
+            "vote": f"/compounds/{c.id}/votes/{current.id}" if current else "",
             "rounds": f"/compounds/{c.id}/rounds",
             "record": f"/compounds/{c.id}/record",
         }[page]
@@ -166,3 +167,12 @@ def test_the_compound_page_says_the_next_step_at_every_stage(
         assert words in step, compound_id
         assert f'<a href="{link}">' in step, compound_id
         assert client.get(link).status_code == 200
+    # a district reviewer reads the step as the workers' (with no link to a page only they may open)
+    auth.logout()
+    auth.login(reviewer)
+    no_roster = next(cid for cid, (words, _link) in expected.items() if words.startswith("Import"))
+    html = client.get(f"/compounds/{no_roster}").get_data(as_text=True)
+    step = html.split('<section class="next-step"', 1)[1].split("</section>", 1)[0]
+    assert "Next step, for the compound's community workers" in step
+    assert "Import the household roster" in step
+    assert "/roster" not in step

@@ -25,6 +25,7 @@ from consult.district.rules import parse_stage
 from consult.district.rules import plan_progress
 from consult.district.rules import stage_label
 from consult.district.rules import stage_of
+from consult.district.rules import stage_since
 from consult.rounds.rules import RoundState
 
 D, OPEN, C, N, DONE, F = (
@@ -77,6 +78,90 @@ def three(s1: RoundState, s2: RoundState = D, s3: RoundState = D) -> list[RoundV
 )
 def test_stage_of(coverage, rounds, key):
     assert stage_of(coverage, rounds).key == key
+
+
+CREATED = datetime(2025, 9, 1, 0, 0)  # naive, as read back from the database: UTC
+
+
+def day(month: int, dom: int) -> datetime:
+    return datetime(2025, month, dom, 2, 0, tzinfo=UTC)
+
+
+def entered(*rounds: tuple[int, int, RoundState, datetime | None]) -> list[RoundView]:
+    """Round attempts with the moment each entered its present state."""
+    return [RoundView(n, a, s, at) for n, a, s, at in rounds]
+
+
+def since(coverage: Coverage, rounds: list[RoundView]) -> datetime:
+    return stage_since(coverage, rounds, CREATED)
+
+
+def test_since_is_when_the_round_that_names_the_stage_entered_its_state():
+    for state in (OPEN, C, N, F):
+        rounds = entered((1, 1, DONE, day(10, 1)), (2, 1, state, day(11, 5)), (3, 1, D, day(12, 1)))
+        assert stage_of(FULL, rounds).key == f"round2_{state.value}"
+        assert since(FULL, rounds) == day(11, 5)
+
+
+def test_scheduling_the_next_round_while_on_notice_does_not_move_since():
+    # round 2 went on notice on 11-26; the vote (round 3, a draft) was rescheduled on 12-14
+    rounds = entered((1, 1, DONE, day(10, 1)), (2, 1, N, day(11, 26)), (3, 1, D, day(12, 14)))
+    assert stage_of(FULL, rounds).key == "round2_notice"
+    assert since(FULL, rounds) == day(11, 26)
+    # the vote on notice, a fourth round planned after it: still on notice since 11-26
+    voted = entered((1, 1, DONE, day(9, 20)), (2, 1, DONE, day(11, 1)), (3, 1, N, day(11, 26)))
+    planned = [*voted, RoundView(4, 1, D, day(12, 14))]
+    assert stage_of(FULL, planned).key == "round3_notice"
+    assert since(FULL, planned) == day(11, 26)
+
+
+def test_since_a_round_became_done_while_the_next_is_a_draft():
+    rounds = entered((1, 1, DONE, day(10, 3)), (2, 1, D, day(12, 1)), (3, 1, D, day(12, 1)))
+    assert stage_of(FULL, rounds).key == "round1_done"
+    assert since(FULL, rounds) == day(10, 3)
+
+
+def test_a_failed_vote_awaiting_its_repeat_dates_from_its_failure():
+    failed = entered((1, 1, DONE, day(9, 1)), (2, 1, DONE, day(10, 1)), (3, 1, F, day(11, 2)))
+    assert since(FULL, failed) == day(11, 2)
+    # the repeat is held as a draft and scheduled: the compound is still where the failure left it
+    awaiting = [*failed, RoundView(3, 2, D, day(11, 20))]
+    assert stage_of(FULL, awaiting).key == "round3_failed"
+    assert since(FULL, awaiting) == day(11, 2)
+    assert since(FULL, list(reversed(awaiting))) == day(11, 2)  # attempts in any order
+    # once the repeat opens, the compound is in a new stage from then
+    opened = [*failed, RoundView(3, 2, OPEN, day(12, 1))]
+    assert since(FULL, opened) == day(12, 1)
+
+
+def test_consensus_dates_from_when_the_last_round_became_done():
+    rounds = entered(
+        (1, 1, DONE, day(9, 1)), (2, 1, DONE, day(10, 1)), (3, 1, F, day(10, 20)), (3, 2, DONE, day(12, 9))
+    )
+    assert stage_of(FULL, rounds).key == "consensus"
+    assert since(FULL, rounds) == day(12, 9)
+
+
+def test_a_reopened_round_dates_from_its_reopening():
+    # round 2 reopened on the district review's return: its latest entry into "open" is the reopening
+    rounds = entered((1, 1, DONE, day(9, 1)), (2, 1, OPEN, day(12, 2)), (3, 1, F, day(12, 2)))
+    assert stage_of(FULL, rounds).key == "round2_open"
+    assert since(FULL, rounds) == day(12, 2)
+
+
+@pytest.mark.parametrize("coverage", [EMPTY, PARTIAL, FULL])
+def test_before_any_round_has_begun_since_is_the_creation(coverage):
+    planned = entered((1, 1, D, day(11, 1)), (2, 1, D, day(11, 2)), (3, 1, D, day(11, 3)))
+    assert since(coverage, []) == CREATED.replace(tzinfo=UTC)
+    assert since(coverage, planned) == CREATED.replace(tzinfo=UTC)
+
+
+def test_a_round_with_no_entry_in_its_history_falls_back_to_the_creation():
+    rounds = entered((1, 1, DONE, day(9, 1)), (2, 1, C, None), (3, 1, D, None))
+    assert since(FULL, rounds) == CREATED.replace(tzinfo=UTC)
+    repeat_alone = entered((1, 2, D, day(9, 1)))  # the failed attempt is not among the rounds given
+    assert stage_of(FULL, repeat_alone).key == "round1_failed"
+    assert since(FULL, repeat_alone) == CREATED.replace(tzinfo=UTC)
 
 
 def test_stages_sort_in_the_order_of_progress():

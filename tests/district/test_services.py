@@ -33,6 +33,8 @@ from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
 from consult.rounds.services import RoundContent
 from consult.rounds.services import participation
+from consult.rounds.services import repeat
+from consult.rounds.services import set_schedule
 from tests.district import factories
 from tests.district.factories import NOW
 from tests.district.factories import SCENARIOS
@@ -61,7 +63,7 @@ def test_roster_figures_agree_with_the_coverage(app):
         assert stage_of(mine, []) == stage_of(coverage, [])
 
 
-def test_since_is_the_latest_round_event_else_the_creation(app):
+def test_since_is_the_latest_entry_into_the_present_state_else_the_creation(app):
     early = factories.compound_in("早院", 3, at=T0)
     late = factories.compound_in("晚院", 7, at=T0 + timedelta(days=20))
     bare = factories.compound_in("空院", 0)
@@ -86,6 +88,49 @@ def test_since_is_the_latest_round_event_else_the_creation(app):
     # stuck: NOW is 92 days after T0
     assert rows[early.id].stuck
     assert not {row.id: row for row in district_rows(NOW, 100)}[early.id].stuck
+
+
+def _round(compound_id: int, number: int, attempt: int = 1) -> Round:
+    return db.session.scalars(
+        select(Round).where(
+            Round.compound_id == compound_id, Round.number == number, Round.attempt == attempt
+        )
+    ).one()
+
+
+def _event(round_: Round, before: RoundState, after: RoundState, at) -> None:
+    db.session.add(
+        RoundEvent(round_id=round_.id, actor="t", action="x", from_state=before, to_state=after, at=at)
+    )
+
+
+def test_scheduling_a_later_round_does_not_move_since(app):
+    compound = factories.compound_in("公示院", 7, at=NOW - timedelta(days=60))  # round 2 on notice
+    db.session.commit()
+    _event(_round(compound.id, 2), RoundState.CLOSED, RoundState.NOTICE, NOW - timedelta(days=40))
+    vote = _round(compound.id, 3)
+    set_schedule(vote, NOW + timedelta(days=7), NOW + timedelta(days=21), 7, "t", NOW - timedelta(days=1))
+    _event(vote, RoundState.DRAFT, RoundState.DRAFT, NOW - timedelta(days=1))  # the vote edited yesterday
+    db.session.commit()
+    row = district_rows(NOW, 30, compound_id=compound.id)[0]
+    assert row.stage.key == "round2_notice"
+    assert row.since == NOW - timedelta(days=40)
+    assert row.stuck
+
+
+def test_a_failed_vote_awaiting_its_repeat_is_in_its_stage_since_it_failed(app):
+    compound = factories.compound_in("重投院", 0)
+    factories.roster(compound, factories.FULL_ROSTER)
+    factories.rounds(
+        compound, [[RoundState.DONE], [RoundState.DONE], [RoundState.FAILED]], NOW - timedelta(days=50)
+    )
+    db.session.commit()
+    repeat(_round(compound.id, 3), "t", NOW - timedelta(days=2))
+    db.session.commit()
+    row = district_rows(NOW, 30, compound_id=compound.id)[0]
+    assert row.stage.key == "round3_failed"
+    assert row.since == NOW - timedelta(days=50)
+    assert row.stuck
 
 
 def test_counts_progress_and_streets(app):

@@ -22,6 +22,7 @@ from consult.roster.services import apply_rows
 from consult.rounds.models import Round
 from consult.rounds.rules import RoundState
 from consult.ui import day
+from consult.ui import when
 from consult.voting.services import questions_of
 from tests.dossier.conftest import ROSTER
 from tests.test_i18n import latin_words
@@ -301,3 +302,53 @@ def test_no_preview_shows_a_vote_still_open(client, auth, compound, staff, uploa
     preview = client.get(f"/compounds/{compound.id}/record/preview").get_data(as_text=True)
     assert "The record is assembled once the vote (round 3) has closed." in preview
     assert "The vote (round 3)</h2>" not in preview  # its results stay hidden until it closes
+
+
+def test_the_funding_note_shows_beside_the_funding_figures_on_the_record_pages(
+    client, auth, consultation, staff
+):
+    compound = consultation.compound
+    auth.login(staff["worker"])
+    submit(client, compound.id, note="区财政补贴\n街道配套资金")
+    version = client.get(f"/compounds/{compound.id}/record/1").get_data(as_text=True)
+    note = "<dt>备注</dt><dd>区财政补贴<br>街道配套资金</dd>"
+    assert version.index("每户补贴（元）") < version.index(note)
+    auth.logout()
+    auth.login(staff["reviewer"])
+    db.session.rollback()
+    record = db.session.scalars(select(ConsensusRecord)).one()
+    review = client.get(f"/district/records/{record.id}").get_data(as_text=True)
+    assert note in review
+
+
+def test_a_decided_record_s_review_page_says_how_when_and_by_whom_and_leads_to_the_decisions(
+    client, auth, consultation, staff
+):
+    record = submitted_for_review(client, auth, consultation.compound, staff)
+    waiting = client.get(f"/district/records/{record.id}").get_data(as_text=True)
+    assert '<a href="/district/records">待审核的共识记录</a>' in waiting
+    assert "<dt>决定</dt>" not in waiting
+    client.post(f"/district/records/{record.id}/approve", data={"confirm": "y"})
+    db.session.rollback()
+    decided = client.get(f"/district/records/{record.id}").get_data(as_text=True)
+    decision = f"已通过 · {when(record.decision.decided_at)} · {staff['reviewer'].name}"
+    assert f"<dt>决定</dt><dd>{decision}</dd>" in decided
+    assert '<a href="/district/records#recent-decisions">最近的审核决定</a>' in decided
+    assert "待审核的共识记录" not in decided
+    assert '<section id="decision"' not in decided
+    queue = client.get("/district/records").get_data(as_text=True)
+    assert '<h2 id="recent-decisions">最近的审核决定</h2>' in queue
+
+
+def test_a_returned_record_s_review_page_says_it_was_returned(client, auth, consultation, staff):
+    record = submitted_for_review(client, auth, consultation.compound, staff)
+    client.post(
+        f"/district/records/{record.id}/return",
+        data={"reason_lifts": "2栋1单元表决率不足", "reopen_round": "3", "days": "7"},
+    )
+    db.session.rollback()
+    page = client.get(f"/district/records/{record.id}").get_data(as_text=True)
+    decision = f"已退回 · {when(record.decision.decided_at)} · {staff['reviewer'].name}"
+    assert f"<dt>决定</dt><dd>{decision}</dd>" in page
+    assert "2栋1单元表决率不足" in page
+    assert "待审核的共识记录" not in page

@@ -81,8 +81,11 @@ def test_scores_hidden_until_submitted(client, auth, panel, experts) -> None:
     auth.login(first)
     assert score_by_post(client, panel, schemes[0], 9, 9, "first").status_code == 302
     page = client.get(f"/experts/panels/{panel.id}/results")
-    assert page.status_code == 403
-    assert "SECOND-EXPERT-NOTE" not in client.get(f"/experts/panels/{panel.id}").get_data(as_text=True)
+    assert page.status_code == 302  # back to the panel, which says why
+    assert page.headers["Location"].endswith(f"/experts/panels/{panel.id}")
+    told = client.get(f"/experts/panels/{panel.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "once you have submitted your scores" in told
+    assert "SECOND-EXPERT-NOTE" not in told
     # own score page shows only their own scores
     own = client.get(f"/experts/panels/{panel.id}/schemes/{schemes[0].id}/score").get_data(as_text=True)
     assert "SECOND-EXPERT-NOTE" not in own

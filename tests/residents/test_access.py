@@ -269,11 +269,16 @@ def decode_pdf(pdf: bytes) -> list[str]:
     return urls
 
 
+def card_form(client, compound, **fields):
+    """The card form as its page gives it (with the moment the page was made), filled in."""
+    page = client.get(f"/compounds/{compound.id}/cards").get_data(as_text=True)
+    [shown_at] = re.findall(r'name="shown_at" type="hidden" value="([^"]+)"', page)
+    return {"building": "", "unit": "", "output": "pdf", "confirm": "y", "shown_at": shown_at, **fields}
+
+
 def test_printed_card_qr_opens_that_owners_home(client, auth, worker, compound, people):
     auth.login(worker)
-    response = client.post(
-        f"/compounds/{compound.id}/cards", data={"building": "", "unit": "", "output": "pdf", "confirm": "y"}
-    )
+    response = client.post(f"/compounds/{compound.id}/cards", data=card_form(client, compound))
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     urls = decode_pdf(response.data)
@@ -293,14 +298,43 @@ def test_printed_card_qr_opens_that_owners_home(client, auth, worker, compound, 
 def test_reprinting_a_building_revokes_only_its_cards(client, auth, worker, compound, cards):
     auth.login(worker)
     response = client.post(
-        f"/compounds/{compound.id}/cards",
-        data={"building": "2", "unit": "", "output": "html", "confirm": "y"},
+        f"/compounds/{compound.id}/cards", data=card_form(client, compound, building="2", output="html")
     )
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     auth.logout()
     assert client.get(f"/r/{cards[('李娜', False)].token}").status_code == 410
     assert client.get(f"/r/{cards[('张伟', False)].token}").status_code == 302
+
+
+def test_the_printed_sheet_reloaded_prints_nothing_again(client, auth, worker, compound, people):
+    """A reload sends the same form again: the cards just printed keep working, and the page says so."""
+    auth.login(worker)
+    form = card_form(client, compound, output="html")
+    first = client.post(f"/compounds/{compound.id}/cards", data=form)
+    assert first.mimetype == "text/html"
+    issued = db.session.scalar(select(db.func.count(Invitation.id)))
+    again = client.post(f"/compounds/{compound.id}/cards", data=form)
+    assert again.status_code == 200
+    assert "本页不会再打印一次" in again.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count(Invitation.id))) == issued
+    assert (
+        db.session.scalar(select(db.func.count(Invitation.id)).where(Invitation.revoked_at.is_not(None))) == 0
+    )
+    # the page shown again carries a new moment: ticked again, it prints new cards
+    new = client.post(f"/compounds/{compound.id}/cards", data=card_form(client, compound, output="html"))
+    assert new.mimetype == "text/html"
+    assert db.session.scalar(select(db.func.count(Invitation.id))) == 2 * issued
+
+
+def test_a_unit_where_nobody_lives_is_named_as_the_problem(client, auth, worker, compound, people):
+    auth.login(worker)
+    response = client.post(
+        f"/compounds/{compound.id}/cards", data=card_form(client, compound, building="1", unit="9")
+    )
+    assert response.status_code == 200
+    assert "这栋楼的这个单元还没有登记的住户。" in response.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count(Invitation.id))) == 0
 
 
 def test_worker_revokes_a_lost_card_and_prints_one_new(client, auth, worker, compound, cards):

@@ -135,6 +135,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "i18n.switch": EVERYONE,
     "i18n.toggle_large_type": EVERYONE,
     "index": EVERYONE,
+    "favicon": EVERYONE,
     # notices
     "notify.message": ADMINS,
     "notify.outbox": ADMINS,
