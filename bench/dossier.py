@@ -93,6 +93,7 @@ def main() -> None:
         pdf_en = timed("dossier PDF, English", lambda: services.dossier_pdf(record, "en"))
         if args.out:
             args.out.write_bytes(pdf_zh)
+            args.out.with_suffix(".en.pdf").write_bytes(pdf_en)
         sections = content["sections"]
         questions = len(sections["vote"]["questions"])
         print(

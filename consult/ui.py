@@ -13,11 +13,11 @@ from flask_babel import format_time
 from flask_babel import to_user_timezone
 
 
-def area(value: Decimal | None) -> str:
-    """An area in m² with two decimals: 1234.5 → "1,234.50"."""
-    if value is None:
+def area(value: Decimal | str | None) -> str:
+    """An area in m² with two decimals: 1234.5 → "1,234.50" (a stored record holds it as text)."""
+    if value is None or value == "":
         return "–"
-    return f"{value:,.2f}"
+    return f"{Decimal(value):,.2f}"
 
 
 def mask_name(name: str | None) -> str:

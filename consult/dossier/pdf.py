@@ -10,6 +10,7 @@ wrote (comments, answers, reasons) stays as written. The record holds no residen
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -95,6 +96,18 @@ class Styles:
             "h2", parent=base, fontSize=11.5, leading=15, spaceBefore=3 * mm, spaceAfter=2 * mm
         )
         self.mono = ParagraphStyle("mono", parent=base, fontSize=10, leading=14)
+        self._latin: dict[str, ParagraphStyle] = {}
+
+    def latin(self, style: ParagraphStyle) -> ParagraphStyle:
+        """The style for a text without Chinese: lines break between words only (CJK wrapping breaks
+        anywhere, a word too: "Roun / d")."""
+        if style.name not in self._latin:
+            self._latin[style.name] = ParagraphStyle(f"{style.name}-latin", parent=style, wordWrap=None)
+        return self._latin[style.name]
+
+
+#: a Chinese (or full-width) character: a text with one is wrapped as Chinese, anywhere between characters
+CJK_CHAR = re.compile(r"[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 def _text(value: Any) -> str:
@@ -128,7 +141,8 @@ class _Builder:
     # -- helpers
 
     def para(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
-        return Paragraph(text, style or self.s.body)
+        style = style or self.s.body
+        return Paragraph(text, style if CJK_CHAR.search(text) else self.s.latin(style))
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float]) -> Table:
         data = [[self.para(_text(h), self.s.cell) for h in header]]
@@ -262,10 +276,10 @@ class _Builder:
                     _("Opened"),
                     _("Closed"),
                     _("Published"),
-                    _("Took part"),
+                    _("Households taking part"),
                 ],
                 rows,
-                (0.07, 0.22, 0.16, 0.12, 0.12, 0.12, 0.19),
+                (0.09, 0.2, 0.16, 0.12, 0.12, 0.12, 0.19),
             )
         )
         reasons = [(r["number"], e) for r in self.sections["rounds"] for e in r["events"] if e["reason"]]
@@ -392,7 +406,7 @@ class _Builder:
                 )
             header = [
                 _("Scheme"),
-                *[f"{self.localised(c['name_zh'], c['name_en'])} ({c['weight']})" for c in criteria],
+                *[f"{self.localised(c['name_zh'], c['name_en'])}\n({c['weight']})" for c in criteria],
             ]
             header += [_("Total"), _("Rank")]
             rows = []
@@ -495,7 +509,7 @@ class _Builder:
             outcome = label("passed", q["passed"])
             if q["carried"]:
                 outcome += f": {label('management', q['carried'])}"
-            counts = ", ".join(
+            counts = _("; ").join(
                 f"{label('choice', k) if k in ('yes', 'no', 'abstain') else label('management', k)} {v}"
                 for k, v in q["counts"].items()
             )
@@ -517,8 +531,9 @@ class _Builder:
                             approving_area=t["approving_area"],
                         )
                     )
-                    + f" {_text(counts)}"
                     + (" " + _text(unknown_owners_note(t["unknown"])) if t.get("unknown") else "")
+                    + " "
+                    + _text(_("Ballots: %(counts)s.", counts=counts))
                 ),
                 self.bars(t, True),
             ]
