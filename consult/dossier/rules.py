@@ -143,12 +143,14 @@ def assembly_blocker(
     plan_passed: bool,
     latest: RecordStatus | None,
     reopened_state: str | None = None,
+    vote_attempt: int = 1,
 ) -> Any:
     """Why a new version may not be submitted now, or None.
 
-    ``vote_state`` is the state of the current attempt of the vote round (None: no vote round),
-    ``plan_passed`` whether its plan question passed, ``latest`` the status of the latest version (None:
-    none yet), and ``reopened_state`` the state of the round the latest return reopened."""
+    ``vote_state`` is the state of the current attempt of the vote round (None: no vote round; that
+    attempt's number is ``vote_attempt``), ``plan_passed`` whether its plan question passed, ``latest``
+    the status of the latest version (None: none yet), and ``reopened_state`` the state of the round the
+    latest return reopened."""
     if latest is RecordStatus.APPROVED:
         return _l("The record is approved: no new version is needed.")
     if latest is RecordStatus.SUBMITTED:
@@ -159,6 +161,8 @@ def assembly_blocker(
         return _l(
             "The vote failed, or was overtaken when an earlier round was reopened: it is held again first."
         )
+    if vote_state not in ("closed", "notice", "done") and vote_attempt > 1:
+        return _l("The vote is held again: the record is assembled once the repeated vote has closed.")
     if vote_state not in ("closed", "notice", "done"):
         return _l("The record is assembled once the vote (round 3) has closed.")
     if not plan_passed:

@@ -264,6 +264,7 @@ def submit_blocker(compound: Compound) -> Any:
         plan_passed,
         status_of(latest) if latest else None,
         reopened_state,
+        vote.attempt if vote else 1,
     )
 
 

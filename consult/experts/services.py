@@ -174,11 +174,15 @@ def remark_of(member: PanelMember, scheme: Scheme) -> PanelRemark | None:
 
 def save_remark(member: PanelMember, scheme: Scheme, body: str) -> PanelRemark | None:
     """A member's say on a scheme (a residents' representative's way to be heard without a score).
-    An empty body removes the remark. Until the panel closes."""
+    An empty body removes the remark. Until the panel closes; never on a scheme the member declared a
+    conflict of interest on (they stand aside from it)."""
     if member.panel.closed:
         raise PanelRefused(_l("The panel is closed."))
     row = remark_of(member, scheme)
     body = body.strip()
+    conflict = declaration(member, scheme)
+    if body and conflict is not None and conflict.declared:
+        raise PanelRefused(_l("You declared a conflict of interest on this scheme: you stand aside from it."))
     if not body:
         if row is not None:
             db.session.delete(row)

@@ -157,7 +157,7 @@ def test_the_compound_page_says_the_next_step_at_every_stage(
     vote = run_consultation(c, start, worker, reviewer, experts, turnout=1.0, yes_share=0.2).rounds[2]
     apply(vote, Action.FAIL, "test", vote.closes_at + timedelta(hours=1), "the plan was voted down")
     repeat(vote, "test", vote.closes_at + timedelta(hours=2))
-    expected[c.id] = ("Round 3 failed: hold it again", f"/compounds/{c.id}/rounds")
+    expected[c.id] = ("The vote (round 3) failed: hold it again", f"/compounds/{c.id}/rounds")
     db.session.commit()
     auth.login(worker)
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"

@@ -81,6 +81,13 @@ def test_when_a_version_may_not_be_submitted(vote, plan, latest, reopened, why):
     assert why in str(assembly_blocker(vote, plan, latest, reopened))
 
 
+def test_after_a_failed_vote_the_record_waits_for_the_repeat_to_close():
+    assert "held again" in str(assembly_blocker("failed", False, None))
+    assert "repeated vote has closed" in str(assembly_blocker("draft", False, None, vote_attempt=2))
+    assert "repeated vote has closed" in str(assembly_blocker("open", False, None, vote_attempt=2))
+    assert assembly_blocker("closed", True, None, vote_attempt=2) is None
+
+
 @pytest.mark.parametrize("vote", ["closed", "notice", "done"])
 def test_a_version_is_submitted_after_a_passing_vote_or_once_the_reopened_round_closed_again(vote):
     assert assembly_blocker(vote, True, None) is None

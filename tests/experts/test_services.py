@@ -99,6 +99,9 @@ def test_conflict_excludes_scores_and_blocks_scoring(panel, reviewer) -> None:
     services.declare(conflicted, b, True, "my firm bid")  # withdraws the score given before
     with pytest.raises(PanelRefused):
         services.save_scores(conflicted, b, {panel.criteria[0].id: (0, "")})
+    with pytest.raises(PanelRefused, match="回避"):  # nor a remark on it
+        services.save_remark(conflicted, b, "B is the better scheme")
+    assert services.save_remark(conflicted, a, "A keeps the courtyard") is not None
     score_all(panel, conflicted, {"A": (2, 2)}, conflict_on="B")
     result = services.results(panel)
     # A: safety (8+8+2)/3 = 6, cost (5+5+2)/3 = 4 → 60·6/10 + 40·4/10 = 52
