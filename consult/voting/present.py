@@ -53,6 +53,9 @@ class BarView:
     threshold_permille: int
     permille: int
     met: bool
+    #: the share rounds to within a hundredth of a percent of the threshold: the exact fraction decides
+    #: what the percentages cannot show (66.67% may be exactly 2/3, or just below it)
+    near: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,7 @@ def bar_view(bar: BarResult) -> BarView:
         threshold_permille=permille(bar.threshold.fraction),
         permille=permille(value),
         met=bar.met,
+        near=value is not None and abs(value - bar.threshold.fraction) < Fraction(1, 10_000),
     )
 
 

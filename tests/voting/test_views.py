@@ -702,3 +702,23 @@ def test_a_vote_marked_failed_after_it_closed_keeps_its_result_public(client, re
     result = client.get(f"/p/{opened.compound_id}/result/{opened.id}").get_data(as_text=True)
     assert "3 of 6 owners voted" in result
     assert "Not passed" in result
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "near"),
+    [(8, 12, True), (7, 12, False), (9, 12, False), (66_666, 100_000, True), (66_650, 100_000, False)],
+)
+def test_a_bar_shows_its_exact_fraction_where_the_percentages_cannot_tell(app, part, whole, near):
+    """66.67% may be exactly 2/3 or just below it: the result names the fraction then, and only then."""
+    from fractions import Fraction
+
+    from consult.voting.present import bar_view
+    from consult.voting.rules import BarResult
+    from consult.voting.rules import Threshold
+
+    threshold = Threshold(Fraction(2, 3))
+    bar = BarResult(
+        "participation_count", threshold, Fraction(part), Fraction(whole), threshold.met(part, whole)
+    )
+    with app.test_request_context():
+        assert bar_view(bar).near is near
