@@ -126,7 +126,17 @@ def choice_labels(question: VoteQuestion, locale: str) -> list[SelectChoice]:
     return select_choices([*pairs, (ABSTAIN, _l("I abstain"))])
 
 
-def _question_fields(form_class: type, questions: Sequence[VoteQuestion], locale: str) -> None:
+#: what a resident is told of a question left without an answer, and what a worker entering a paper
+#: ballot is told
+UNANSWERED = _l("Choose an answer (or abstain).")
+UNANSWERED_ON_PAPER = _l(
+    "Enter the answer marked on the paper ballot; a question left blank on it is entered as abstaining."
+)
+
+
+def _question_fields(
+    form_class: type, questions: Sequence[VoteQuestion], locale: str, unanswered: Any = UNANSWERED
+) -> None:
     for question in questions:
         setattr(
             form_class,
@@ -134,7 +144,7 @@ def _question_fields(form_class: type, questions: Sequence[VoteQuestion], locale
             RadioField(
                 question.prompt(locale),
                 choices=choice_labels(question, locale),
-                validators=[InputRequired(message=_l("Choose an answer (or abstain)."))],
+                validators=[InputRequired(message=unanswered)],
             ),
         )
 
@@ -168,7 +178,7 @@ def paper_form(
             _l("Photo of the signed ballot (required)"),
             validators=[FileRequired(_l("A photo of the ballot is required."))],
         )
-    _question_fields(PaperForm, questions, locale)
+    _question_fields(PaperForm, questions, locale, UNANSWERED_ON_PAPER)
     form = PaperForm(**kwargs)
     form.proxy.choices = select_choices(
         [("", _l("The owner"))] + [(str(p.id), _l("Proxy: %(name)s", name=p.proxy_name)) for p in proxies]

@@ -41,6 +41,7 @@ from consult.db import utcnow
 from consult.errors import NotFound
 from consult.errors import commit_or_refuse
 from consult.extensions import db
+from consult.paper.rules import ballot_sheet_code
 from consult.public.limits import public_pages
 from consult.residents.access import current_invitation
 from consult.residents.access import resident_required
@@ -355,8 +356,9 @@ def _places(compound: Compound) -> list[tuple[str, str]]:
 
 
 def _owner_choices(compound: Compound) -> list[tuple[str, str]]:
-    """Owners by the first of their dwellings: "3栋2单元501室 · 陈*" (a person's name masked even for
-    staff lists; the developer holding unsold units is named as such)."""
+    """Owners by the number on their paper ballot and the first of their dwellings: "B2812 · 3栋2单元501室 ·
+    陈*" (a person's name masked even for staff lists; the developer holding unsold units is named as
+    such)."""
     rows = db.session.execute(
         select(Owner.id, Owner.name, Owner.kind, Building.label, StairUnit.label, Dwelling.room)
         .join(Dwelling, Dwelling.owner_id == Owner.id)
@@ -369,7 +371,9 @@ def _owner_choices(compound: Compound) -> list[tuple[str, str]]:
     for owner_id, name, kind, building, unit, room in rows:
         if owner_id not in seen:
             who = _("The developer (unsold units)") if kind is OwnerKind.DEVELOPER else mask_name(name)
-            seen[owner_id] = f"{place_label(building, unit, room, locale())} · {who}"
+            seen[owner_id] = (
+                f"{ballot_sheet_code(owner_id)} · {place_label(building, unit, room, locale())} · {who}"
+            )
     return [(str(i), label) for i, label in seen.items()]
 
 
