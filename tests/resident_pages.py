@@ -169,6 +169,7 @@ STAGES = sorted({p.stage for p in PAGES}, key=["needs", "needs_published", "sche
 #: routes a resident may reach that are no page of their own, and why they are not walked
 NOT_PAGES = {
     "index": "sends the visitor on to the code page or their home",
+    "favicon": "the site's icon: there is none (204)",
     "residents.enter_link": "the card's link: signs the resident in and sends them on",
     "residents.acknowledge": "a button (POST) on the privacy notice",
     "residents.leave": "a button (POST)",
