@@ -395,10 +395,15 @@ def opinion(panel_id: int, scheme_id: int) -> Any:
 def results(panel_id: int) -> Any:
     panel = _panel_or_404(panel_id)
     if not services.may_see_results(panel, current_user):
-        if services.member_of(panel, current_user) is None:
+        member = services.member_of(panel, current_user)
+        if member is None:
             abort(403)
-        # a member who has not submitted yet: the others' scores stay hidden until they have
-        flash(_("The panel's results open to you once you have submitted your scores."), "error")
+        # a scoring member sees the others' scores once they have submitted theirs; a residents'
+        # representative without a score, once the panel is closed
+        if member.scores:
+            flash(_("The panel's results open to you once you have submitted your scores."), "error")
+        else:
+            flash(_("The panel's results open to you once the panel is closed."), "error")
         return redirect(url_for("experts.panel", panel_id=panel.id))
     outcome = services.results(panel)
     names = criterion_names(panel.criteria)

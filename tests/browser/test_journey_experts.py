@@ -136,8 +136,10 @@ def test_expert_panel_journey(page: Any, data: Flask, tmp_path: Path) -> None:
     assert_accessible(page)
     screenshot(page, "51-panel")
     assert "CHAIR-NOTE" not in page.content()
-    assert page.goto(f"/experts/panels/{panel.id}/results").status == 403
-    page.goto(panel_url)
+    page.goto(f"/experts/panels/{panel.id}/results")  # not before submitting: back to the panel, told why
+    assert page.url == panel_url
+    assert "您提交评分后，才能看到专家组的结果。" in page.locator(".flash").inner_text()
+    assert "CHAIR-NOTE" not in page.content()
     page.get_by_role("link", name="申报利益冲突").first.click()
     assert_accessible(page)
     screenshot(page, "52-conflict")
@@ -184,8 +186,10 @@ def test_expert_panel_journey(page: Any, data: Flask, tmp_path: Path) -> None:
     screenshot(page, "55-remark")
     page.get_by_label("您对该方案的评议").fill("REPRESENTATIVE-NOTE 老人多，希望电梯到每层平层入户。")
     page.get_by_role("button", name="保存评议").click()
-    assert page.goto(f"/experts/panels/{panel.id}/results").status == 403  # not before the panel closes
-    page.goto(panel_url)
+    page.goto(f"/experts/panels/{panel.id}/results")  # not before the panel closes
+    assert page.url == panel_url
+    assert "专家组结束评分后，您才能看到结果。" in page.locator(".flash").inner_text()
+    assert "CHAIR-NOTE" not in page.content()
     sign_out(page)
 
     # the chair writes the opinion on each scheme and closes the panel
