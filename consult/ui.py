@@ -10,6 +10,7 @@ from flask import Flask
 from flask_babel import format_date
 from flask_babel import format_datetime
 from flask_babel import format_time
+from flask_babel import get_locale
 from flask_babel import to_user_timezone
 
 
@@ -68,7 +69,14 @@ def day(value: datetime) -> str:
     return format_date(value, "yyyy-MM-dd")
 
 
+def colon() -> str:
+    """The colon between a label and what follows it, in the reader's language: "：" in Chinese (full
+    width, no space), ": " in English."""
+    return "：" if str(get_locale() or "zh").startswith("zh") else ": "
+
+
 def register_filters(app: Flask) -> None:
+    app.jinja_env.globals["colon"] = colon
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["closes"] = closes

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from consult.dossier.rules import SECTION_LABELS
 from consult.dossier.rules import STATUS_LABELS
+from consult.ui import colon
 from consult.voting.counting import below_the_law
 from consult.voting.counting import percent
 
@@ -102,7 +103,7 @@ def bar_lines(tally: Mapping[str, Any]) -> list[str]:
         reached = percent(Fraction(bar["part"]) / whole) if whole else "–"
         sign = ">" if bar["strict"] else "≥"
         lines.append(
-            f"{label('bar', bar['name'])}: {reached} ({sign} {percent(Fraction(bar['threshold']))}) "
+            f"{label('bar', bar['name'])}{colon()}{reached} ({sign} {percent(Fraction(bar['threshold']))}) "
             + ("✓" if bar["met"] else "✗")
         )
     return lines

@@ -49,6 +49,7 @@ from consult.residents.cards import pdf_font
 from consult.residents.qr import QUIET_ZONE
 from consult.residents.qr import dark_runs
 from consult.residents.qr import qr_matrix
+from consult.ui import colon
 from consult.voting.counting import percent
 from consult.voting.present import unknown_owners_note
 
@@ -333,7 +334,8 @@ class _Builder:
                     i["rank"],
                     self.localised(i["name_zh"], i["name_en"]),
                     f"{i['count']} ({_share(i['share'], 1)})",
-                    label("need_decision", i["decision"]) + (f": {i['reason']}" if i["reason"] else ""),
+                    label("need_decision", i["decision"])
+                    + (f"{colon()}{i['reason']}" if i["reason"] else ""),
                 ]
                 for i in group["items"]
             ]
@@ -508,7 +510,7 @@ class _Builder:
             t = q["tallies"][key]
             outcome = label("passed", q["passed"])
             if q["carried"]:
-                outcome += f": {label('management', q['carried'])}"
+                outcome += f"{colon()}{label('management', q['carried'])}"
             counts = _("; ").join(
                 f"{label('choice', k) if k in ('yes', 'no', 'abstain') else label('management', k)} {v}"
                 for k, v in q["counts"].items()
@@ -616,7 +618,7 @@ class _Builder:
         self.story.append(self.para(_text(_("History of the district review")), self.s.h1))
         rows = []
         for h in history:
-            reasons = "\n".join(f"{label('section', k)}: {v}" for k, v in h["reasons"].items())
+            reasons = "\n".join(f"{label('section', k)}{colon()}{v}" for k, v in h["reasons"].items())
             rows.append(
                 [
                     h["version"],
@@ -628,7 +630,7 @@ class _Builder:
                 ]
             )
         if review is not None:
-            reasons = "\n".join(f"{label('section', k)}: {v}" for k, v in review.reasons)
+            reasons = "\n".join(f"{label('section', k)}{colon()}{v}" for k, v in review.reasons)
             rows.append(
                 [
                     self.c["version"],

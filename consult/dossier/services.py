@@ -43,6 +43,7 @@ from consult.rounds.services import latest_attempts
 from consult.rounds.services import participation
 from consult.rounds.services import reopen
 from consult.rounds.services import rounds_of
+from consult.ui import colon
 from consult.voting.counting import Topic
 
 
@@ -730,7 +731,7 @@ def return_record(
     target = next((r for r in latest_attempts(record.compound) if r.number == reopen_round), None)
     if target is None:
         raise RecordRefused(_l("The compound has no such round."), {"reopen_round": _l("No such round.")})
-    summary = "; ".join(f"{rules.SECTION_LABELS[k]}: {v}" for k, v in given.items())
+    summary = str(_l("; ")).join(f"{rules.SECTION_LABELS[k]}{colon()}{v}" for k, v in given.items())
     try:
         reopen(target, actor, now, now + timedelta(days=days or rules.REOPEN_DAYS), summary)
     except TransitionRefused as refused:

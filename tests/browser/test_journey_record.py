@@ -105,4 +105,4 @@ def test_record_is_submitted_returned_resubmitted_and_approved(page: Any, data: 
     assert "共识记录已审核通过" in page.get_by_role("status").inner_text()
     assert_accessible(page)
     page.goto("/district/")
-    assert "第 2 版: 已通过" in page.get_by_role("main").inner_text()
+    assert "第 2 版：已通过" in page.get_by_role("main").inner_text()

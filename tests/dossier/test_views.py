@@ -141,13 +141,13 @@ def test_a_return_to_round_two_shows_the_worker_the_vote_to_hold_again(client, a
     timeline = zh_text(client.get(f"/compounds/{compound.id}/rounds"))
     # the vote's history says why it is held again, in the reviewer's words (of the section named)
     overtaken = "前面的轮次重新开放，本轮结果不再有效，将重新进行"
-    assert f"{overtaken} → 未通过: 设计方案及各版本: 绿化方案需调整" in timeline
+    assert f"{overtaken} → 未通过：设计方案及各版本：绿化方案需调整" in timeline
     assert "重新进行这一轮" in timeline
     page = zh_text(client.get(f"/compounds/{compound.id}/record"))
     assert "审核退回时重新开放的一轮须先再次结束。" in page
     auth.logout()
     public = zh_text(client.get(f"/p/{compound.id}"))
-    assert f"最后投票，定下小区自己的方案（一院一策）: {overtaken}" in public
+    assert f"最后投票，定下小区自己的方案（一院一策）：{overtaken}" in public
     result = zh_text(client.get(f"/p/{compound.id}/result/{vote.id}"))
     assert "这一结果已不再有效：区级审核退回后，此前的轮次在本次表决之后重新开放，表决将重新进行。" in result
     auth.login(staff["worker"])
@@ -172,7 +172,7 @@ def test_a_reviewer_approves_and_the_dashboard_shows_it(client, auth, consultati
     assert "待审核的共识记录：1 份" in client.get("/district/").get_data(as_text=True)
     assert client.post(f"/district/records/{record.id}/approve", data={"confirm": "y"}).status_code == 302
     dashboard = client.get("/district/").get_data(as_text=True)
-    assert "第 1 版: 已通过" in dashboard
+    assert "第 1 版：已通过" in dashboard
     assert "待审核的共识记录：0 份" in dashboard
     auth.logout()
     auth.login(staff["worker"])
