@@ -27,6 +27,7 @@ from consult.dossier.forms import ReturnForm
 from consult.dossier.forms import SubmitForm
 from consult.dossier.labels import label
 from consult.dossier.models import ConsensusRecord
+from consult.dossier.rules import return_problems
 from consult.extensions import db
 from consult.scoping import staff_compound_or_404
 
@@ -226,6 +227,10 @@ def return_record(record_id: int) -> Any:
     found = _record_or_404(record_id)
     form = ReturnForm()
     if not form.validate_on_submit():
+        # the reasons are checked beside the form's fields, so that every problem is said at once
+        missing = return_problems(form.reasons(), None, None).get("reasons")
+        if missing:
+            flash(str(missing), "error")
         return _review_page(found, ApproveForm(), form), 422
     try:
         services.return_record(
