@@ -234,7 +234,10 @@ def conflict(panel_id: int, scheme_id: int) -> Any:
     panel = _panel_or_404(panel_id)
     member = _member_or_403(panel)
     scheme = _scheme_or_404(panel, scheme_id)
-    form = ConflictForm()
+    earlier = services.declaration(member, scheme)
+    form = ConflictForm(
+        data={"declared": "yes" if earlier.declared else "no", "reason": earlier.reason} if earlier else None
+    )
     if form.validate_on_submit():
         try:
             services.declare(member, scheme, form.declared.data == "yes", form.reason.data or "")

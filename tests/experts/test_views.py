@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from consult.db import utcnow
@@ -412,3 +414,13 @@ def test_the_opinion_is_written_after_the_close_not_after_the_answers(client, au
     assert "can no longer change" in page
     db.session.rollback()
     assert services.opinion_on(panel, scheme).verdict is Verdict.RECOMMEND
+
+
+def test_the_conflict_page_shows_what_was_declared(client, auth, panel, experts) -> None:
+    scheme = services.schemes_of(panel)[1]
+    auth.login(experts[0])
+    url = f"/experts/panels/{panel.id}/schemes/{scheme.id}/conflict"
+    assert client.post(url, data={"declared": "yes", "reason": "MY-FIRM-BID"}).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert re.search(r'<input checked id="declared-1"[^>]*value="yes"|value="yes"[^>]*checked', page)
+    assert "MY-FIRM-BID" in page
