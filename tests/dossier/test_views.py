@@ -97,7 +97,9 @@ def test_a_reviewer_returns_round_three_and_workers_and_residents_see_why(client
     assert refused.status_code == 422
     assert "请至少在一个部分写明退回理由" in refused.get_data(as_text=True)
     empty = client.post(f"/district/records/{record.id}/return", data={}).get_data(as_text=True)
-    assert "请选择第二轮或第三轮" in empty and "请至少在一个部分写明退回理由" in empty  # every problem at once
+    # every problem at once
+    assert "请选择第二轮或第三轮" in empty
+    assert "请至少在一个部分写明退回理由" in empty
     response = client.post(
         f"/district/records/{record.id}/return",
         data={"reason_lifts": "2栋1单元表决率不足，请补充入户征询", "reopen_round": "3", "days": "7"},
