@@ -66,10 +66,12 @@ def register_extensions(app: Flask) -> None:
     from consult.extensions import login_manager
     from consult.extensions import migrate
     from consult.i18n import select_locale
+    from consult.security import no_wait_on_success
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
+    app.after_request(no_wait_on_success)  # after-request hooks run last-registered first
     limiter.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

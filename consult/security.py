@@ -40,5 +40,13 @@ def security_headers(response: Response) -> Response:
     return response
 
 
+def no_wait_on_success(response: Response) -> Response:
+    """The rate limiter names a wait (Retry-After) on every answer; it means something only on a refusal.
+    Registered before the limiter, so that it runs after the limiter's own headers are set."""
+    if response.status_code < 400:
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 def register(app: Flask) -> None:
     app.after_request(security_headers)

@@ -31,10 +31,13 @@ def test_the_poster_pdf_has_a_tighter_limit(client, compound):
 
 @pytest.mark.options(API_LIMIT="2 per minute")
 def test_the_api_is_limited_per_client_and_answers_in_json(client, compound):
-    assert client.get("/api/v1/compounds").status_code == 200
+    allowed = client.get("/api/v1/compounds")
+    assert allowed.status_code == 200
+    assert "Retry-After" not in allowed.headers  # a wait is named only on a refusal
     assert client.get("/api/v1/streets").status_code == 200
     refused = client.get("/api/v1/compounds")
     assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
     assert refused.is_json
     assert refused.get_json()["error"]["status"] == 429
     assert client.get("/api/v1/compounds", environ_base=OTHER_CLIENT).status_code == 200
