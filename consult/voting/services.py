@@ -41,6 +41,7 @@ from flask import current_app
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import Select
 from sqlalchemy import bindparam
 from sqlalchemy import func
@@ -939,7 +940,11 @@ def record_proxy(
     limit = settings_of(round_.compound_id).proxy_limit
     if acting >= limit:
         raise ProxyRefused(
-            _l("This proxy already acts for %(count)s other owner(s), the most allowed.", count=acting)
+            ngettext(
+                "This proxy already acts for %(num)d other owner, the most allowed.",
+                "This proxy already acts for %(num)d other owners, the most allowed.",
+                acting,
+            )
         )
     stored, digest = _store_photo(photo)
     proxy = Proxy(
