@@ -53,7 +53,13 @@ def closes(value: datetime) -> str:
     """When a round closes, as residents read it everywhere (pages and e-mails): its day in words and
     its time on 24 hours, a close at midnight shown as the last minute of the day before (the last day
     one may still answer): "2026年12月11日 23:59", "December 11, 2026 23:59"."""
-    local = to_user_timezone(last_minute(value))
+    return moment(last_minute(value))
+
+
+def moment(value: datetime) -> str:
+    """A moment as residents read it (pages and e-mails): its day in words and its time on 24 hours,
+    "2026年12月1日 09:00", "December 1, 2026 09:00" (``closes`` for a closing time)."""
+    local = to_user_timezone(value)
     return f"{format_date(local, 'long')} {format_time(local, 'HH:mm')}"
 
 
@@ -80,6 +86,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["closes"] = closes
+    app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["last_minute"] = last_minute
     app.jinja_env.filters["area"] = area
     app.jinja_env.filters["mask_name"] = mask_name

@@ -113,7 +113,7 @@ def test_public_page_shows_the_current_round_and_its_dates(client, auth, worker,
     page = client.get(f"/p/{compound.id}").get_data(as_text=True)
     assert "第 1 轮" in page
     assert "居民参与中" in page
-    assert "2027-01-10 23:59" in page  # the end of 10 January, in the district's time zone
+    assert "2027年1月10日 23:59" in page  # the end of 10 January, in the district's time zone
 
 
 def test_a_failed_round_is_held_again_once(client, auth, worker, compound):
