@@ -1,6 +1,6 @@
 """Time the consensus record of 浣花小区: assembling it, freezing a version, and its dossier PDF.
 
-    .venv/bin/python bench/dossier.py [--turnout 0.9] [--seed 1] [--out dossier.pdf]
+    .venv/bin/python bench/dossier.py [--turnout 0.9] [--seed 1] [--out dossier.pdf]  (and dossier.en.pdf)
 
 浣花小区 as in the demo data (22 buildings, 1,236 dwellings, the demo's invented households), run through
 the three rounds by ``consult.dossier.sample.run_consultation``: a survey answered by the households
