@@ -477,12 +477,31 @@ def reopen(panel: Panel, by: User, reason: str, now: datetime | None = None) -> 
     return reopening
 
 
+def chair_stands_aside(panel: Panel, scheme: Scheme) -> bool:
+    """Whether the chair declared a conflict of interest on the scheme."""
+    chair = next((m for m in panel.members if m.user_id == panel.chair_id), None)
+    conflict = declaration(chair, scheme) if chair is not None else None
+    return conflict is not None and conflict.declared
+
+
+def writes_opinion(panel: Panel, scheme: Scheme, user: User) -> bool:
+    """Who writes the panel's opinion on a scheme: its chair; or, where the chair declared a conflict of
+    interest on it and stands aside, a district reviewer or an administrator."""
+    if chair_stands_aside(panel, scheme):
+        return user.role in OVERSEERS
+    return panel.chair_id == user.id
+
+
 def write_opinion(
     panel: Panel, scheme: Scheme, by: User, verdict: Verdict, changes: str = ""
 ) -> PanelOpinion:
-    """The chair's opinion on a scheme, written or changed before or after the panel closes (once the
-    results are known), until the round's answers are published."""
-    if panel.chair_id != by.id:
+    """The panel's opinion on a scheme (``writes_opinion`` says whose pen), written or changed before or
+    after the panel closes (once the results are known), until the round's answers are published."""
+    if not writes_opinion(panel, scheme, by):
+        if panel.chair_id == by.id:
+            raise PanelRefused(
+                _l("You declared a conflict of interest on this scheme: a district reviewer writes it.")
+            )
         raise PanelRefused(_l("Only the chair writes the panel's opinion."))
     if not rules.may_write_opinion(panel.round.state):
         raise PanelRefused(_l("The round's answers are published: the panel's opinion can no longer change."))

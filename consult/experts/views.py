@@ -163,11 +163,14 @@ def panel(panel_id: int) -> Any:
     panel = _panel_or_404(panel_id)
     member = services.member_of(panel, current_user)
     rows = []
+    opinion_pens: set[int] = set()  # the schemes whose opinion this user writes
     for scheme in services.schemes_of(panel):
         declared = services.declaration(member, scheme) if member else None
         scored = len(services.scores_by(member, scheme)) if member else 0
         remark = services.remark_of(member, scheme) if member else None
         rows.append((scheme, declared, scored, services.opinion_on(panel, scheme), remark))
+        if services.writes_opinion(panel, scheme, current_user):
+            opinion_pens.add(scheme.id)
     return render_template(
         "experts/panel.html",
         panel=panel,
@@ -181,6 +184,7 @@ def panel(panel_id: int) -> Any:
         reopen_form=ReopenForm(),
         may_reopen=panel.closed and services.may_reopen(panel),
         may_write_opinion=may_write_opinion(panel.round.state),
+        opinion_pens=opinion_pens,
         aggregation_label=AGGREGATION_LABELS[panel.aggregation],
         verdict_labels=VERDICT_LABELS,
     )
@@ -377,9 +381,9 @@ def grant(panel_id: int, member_id: int) -> Any:
 @role_required(*EVERYONE)
 def opinion(panel_id: int, scheme_id: int) -> Any:
     panel = _panel_or_404(panel_id)
-    if panel.chair_id != current_user.id:
-        abort(403)
     scheme = _scheme_or_404(panel, scheme_id)
+    if not services.writes_opinion(panel, scheme, current_user):
+        abort(403)
     form = OpinionForm()
     existing = services.opinion_on(panel, scheme)
     if form.validate_on_submit():

@@ -181,6 +181,24 @@ def test_opinion_by_the_chair(panel, experts) -> None:
     assert services.opinion_on(panel, scheme).verdict is Verdict.RECOMMEND
 
 
+def test_a_chair_with_a_conflict_stands_aside_and_a_reviewer_writes_the_opinion(
+    panel, experts, reviewer
+) -> None:
+    a, b = schemes_of(panel.round)
+    chair = next(m for m in panel.members if m.user_id == panel.chair_id)
+    services.declare(chair, b, True, "my firm drew it")
+    services.declare(chair, a, False)
+    with pytest.raises(PanelRefused):  # the chair stands aside from B
+        services.write_opinion(panel, b, chair.user, Verdict.RECOMMEND)
+    assert not services.writes_opinion(panel, b, chair.user)
+    assert services.writes_opinion(panel, b, reviewer)
+    assert services.write_opinion(panel, b, reviewer, Verdict.DO_NOT_RECOMMEND).by_id == reviewer.id
+    # on A the chair writes, and a reviewer does not
+    assert services.writes_opinion(panel, a, chair.user)
+    with pytest.raises(PanelRefused):
+        services.write_opinion(panel, a, reviewer, Verdict.RECOMMEND)
+
+
 def test_panels_for_and_404(panel, create_user) -> None:
     from consult.auth.models import Role
     from consult.errors import NotFound
