@@ -252,7 +252,10 @@ def print_cards(compound_id: int) -> Any:
                 form.unit.errors = [_("Nobody is registered in this unit of the building.")]
             elif not people:
                 form.building.errors = [_("Nobody is registered there yet: import the roster first.")]
-            elif shown_at is None or printed is not None:
+            elif shown_at is None:
+                form.confirm.errors = [_("This form is out of date: tick the box again to print the cards.")]
+                form.confirm.data = False
+            elif printed is not None:
                 # the same form sent again (the printed sheet reloaded): printing again would switch off
                 # the cards just printed
                 form.confirm.errors = [
@@ -260,7 +263,7 @@ def print_cards(compound_id: int) -> Any:
                         "These cards were printed at %(time)s, after this page was opened, and are not "
                         "printed again from it. To make new ones (the cards printed then stop working), "
                         "tick the box again.",
-                        time=when(printed) if printed else "–",
+                        time=when(printed),
                     )
                 ]
                 form.confirm.data = False

@@ -358,6 +358,15 @@ def test_a_worker_of_another_street_cannot_print(client, auth, create_user, othe
     auth.logout()
 
 
+def test_a_card_form_without_its_moment_prints_nothing(client, auth, worker, compound, people):
+    auth.login(worker)
+    form = {k: v for k, v in card_form(client, compound).items() if k != "shown_at"}
+    response = client.post(f"/compounds/{compound.id}/cards", data=form)
+    assert response.mimetype == "text/html"
+    assert "这张表已经过时" in response.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count(Invitation.id))) == 0
+
+
 def test_printing_without_confirmation_issues_nothing(client, auth, worker, compound, people):
     auth.login(worker)
     response = client.post(f"/compounds/{compound.id}/cards", data={"building": "", "output": "pdf"})
