@@ -163,8 +163,15 @@ def stage_since(coverage: RosterCount, rounds: Sequence[RoundView], created_at: 
     draft (planned, scheduled, rescheduled) never moves it. Before any round has begun, and when the
     history holds no entry into that state, it is the compound's creation.
     """
-    defining = _placed(coverage, rounds)[1]
-    return entered_at(defining.entered if defining is not None else None, created_at)
+    return stage_and_since(coverage, rounds, created_at)[1]
+
+
+def stage_and_since(
+    coverage: RosterCount, rounds: Sequence[RoundView], created_at: datetime
+) -> tuple[Stage, datetime]:
+    """``stage_of`` and ``stage_since`` from one walk of the rounds (the dashboard wants both)."""
+    stage, defining = _placed(coverage, rounds)
+    return stage, entered_at(defining.entered if defining is not None else None, created_at)
 
 
 def _placed(coverage: RosterCount, rounds: Sequence[RoundView]) -> tuple[Stage, RoundView | None]:

@@ -51,8 +51,8 @@ from consult.district.rules import mean_share
 from consult.district.rules import next_step
 from consult.district.rules import plan_progress
 from consult.district.rules import record_decides
+from consult.district.rules import stage_and_since
 from consult.district.rules import stage_of
-from consult.district.rules import stage_since
 from consult.extensions import db
 from consult.rounds.models import Round
 from consult.rounds.models import RoundEvent
@@ -357,8 +357,7 @@ def district_rows(
     for c in compounds:
         own_rounds = rounds.get(c.id, [])
         views = [replace(r.view, entered=entries.get(r.id)) for r in own_rounds]
-        stage = stage_of(cover[c.id], views)
-        since = stage_since(cover[c.id], views, c.created_at)
+        stage, since = stage_and_since(cover[c.id], views, c.created_at)
         rows.append(
             CompoundRow(
                 id=c.id,

@@ -479,7 +479,7 @@ def reopen(panel: Panel, by: User, reason: str, now: datetime | None = None) -> 
 
 def chair_stands_aside(panel: Panel, scheme: Scheme) -> bool:
     """Whether the chair declared a conflict of interest on the scheme."""
-    chair = next((m for m in panel.members if m.user_id == panel.chair_id), None)
+    chair = member_of(panel, panel.chair)
     conflict = declaration(chair, scheme) if chair is not None else None
     return conflict is not None and conflict.declared
 

@@ -126,15 +126,17 @@ def card_people(compound: Compound, building: str | None = None, unit: str | Non
     return [Person(owners[p][0].owner, None, tuple(owners[p])) if isinstance(p, int) else p for p in people]
 
 
+def _holders(people: list[Person]) -> list[tuple[Any, list[int]]]:
+    """These people as the invitation column that names them and their ids: owners, then occupants."""
+    return [
+        (Invitation.owner_id, [p.owner.id for p in people if p.owner is not None]),
+        (Invitation.occupant_id, [p.occupant.id for p in people if p.occupant is not None]),
+    ]
+
+
 def printed_since(people: list[Person], since: datetime) -> datetime | None:
     """When cards were last printed for any of these people, if after ``since``."""
-    owner_ids = [p.owner.id for p in people if p.owner is not None]
-    occupant_ids = [p.occupant.id for p in people if p.occupant is not None]
-    whose = [
-        column.in_(ids)
-        for column, ids in ((Invitation.owner_id, owner_ids), (Invitation.occupant_id, occupant_ids))
-        if ids
-    ]
+    whose = [column.in_(ids) for column, ids in _holders(people) if ids]
     if not whose:
         return None
     latest = db.session.scalar(select(func.max(Invitation.issued_at)).where(or_(*whose)))
@@ -143,9 +145,8 @@ def printed_since(people: list[Person], since: datetime) -> datetime | None:
 
 def issue_cards(people: list[Person], compound: Compound, actor: str, now: datetime) -> list[IssuedCard]:
     """New codes for these people; their earlier codes stop working (reprinted). Flushes."""
-    owner_ids = [p.owner.id for p in people if p.owner is not None]
-    occupant_ids = [p.occupant.id for p in people if p.occupant is not None]
-    for column, ids in ((Invitation.owner_id, owner_ids), (Invitation.occupant_id, occupant_ids)):
+    holders = _holders(people)
+    for column, ids in holders:
         if ids:
             db.session.execute(
                 update(Invitation)
@@ -169,7 +170,8 @@ def issue_cards(people: list[Person], compound: Compound, actor: str, now: datet
         cards.append(IssuedCard(person, invitation, token, code))
     db.session.add_all([c.invitation for c in cards])
     db.session.flush()
-    record(actor, "codes.issued", compound.id, owners=len(owner_ids), occupants=len(occupant_ids))
+    owners, occupants = (len(ids) for _column, ids in holders)
+    record(actor, "codes.issued", compound.id, owners=owners, occupants=occupants)
     return cards
 
 

@@ -247,7 +247,6 @@ def print_cards(compound_id: int) -> Any:
         else:
             people = card_people(compound, building, unit)
             shown_at = _moment(form.shown_at.data)
-            printed = printed_since(people, shown_at) if shown_at is not None else None
             if not people and unit:
                 form.unit.errors = [_("Nobody is registered in this unit of the building.")]
             elif not people:
@@ -255,7 +254,7 @@ def print_cards(compound_id: int) -> Any:
             elif shown_at is None:
                 form.confirm.errors = [_("This form is out of date: tick the box again to print the cards.")]
                 form.confirm.data = False
-            elif printed is not None:
+            elif (printed := printed_since(people, shown_at)) is not None:
                 # the same form sent again (the printed sheet reloaded): printing again would switch off
                 # the cards just printed
                 form.confirm.errors = [
