@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -13,6 +14,8 @@ from flask_babel import to_user_timezone
 from consult.district.rules import csv_cell
 from consult.district.rules import days_in_stage
 from consult.district.services import CompoundRow
+from consult.dossier.labels import label
+from consult.dossier.rules import RecordStatus
 
 #: Excel reads a CSV as UTF-8 only when it starts with the byte order mark
 BOM = "\ufeff"
@@ -33,10 +36,17 @@ def header() -> list[str]:
         _("In this stage since"),
         _("Days in this stage"),
         _("Stuck"),
+        _("Consensus record, version"),
+        _("Consensus record, status"),
+        _("Record status code"),
     ]
 
 
-def row_cells(row: CompoundRow, now: datetime) -> list[object]:
+def row_cells(
+    row: CompoundRow, now: datetime, record: tuple[int, RecordStatus] | None = None
+) -> list[object]:
+    """One compound's cells; ``record``: the version of its latest consensus record and that
+    version's status (``dossier.services.statuses``), None before it has one."""
     return [
         row.id,
         row.name,
@@ -51,14 +61,18 @@ def row_cells(row: CompoundRow, now: datetime) -> list[object]:
         to_user_timezone(row.since).date().isoformat(),
         days_in_stage(row.since, now),
         _("yes") if row.stuck else _("no"),
+        *((record[0], label("status", record[1].value), record[1].value) if record else ("", "", "")),
     ]
 
 
-def compounds_csv(rows: Iterable[CompoundRow], now: datetime) -> bytes:
-    """The rows as CSV bytes; every cell is escaped against formula injection."""
+def compounds_csv(
+    rows: Iterable[CompoundRow], now: datetime, records: Mapping[int, tuple[int, RecordStatus]]
+) -> bytes:
+    """The rows as CSV bytes, with each compound's consensus record from ``records`` (by compound id);
+    every cell is escaped against formula injection."""
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow([csv_cell(cell) for cell in header()])
     for row in rows:
-        writer.writerow([csv_cell(cell) for cell in row_cells(row, now)])
+        writer.writerow([csv_cell(cell) for cell in row_cells(row, now, records.get(row.id))])
     return (BOM + out.getvalue()).encode("utf-8")

@@ -102,7 +102,7 @@ def compounds_export() -> Any:
     rows = _listed(district_rows(now, stuck_after_days()), _filters())
     stamp = now.strftime("%Y%m%d")
     return Response(
-        compounds_csv(rows, now),
+        compounds_csv(rows, now, record_statuses(r.id for r in rows)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="compounds-{stamp}.csv"'},
     )

@@ -185,6 +185,8 @@ def test_csv_export_of_the_filtered_list_is_safe_for_excel(client, auth, reviewe
     assert by_id[str(evil.id)][1] == '\'=HYPERLINK("http://x")'
     assert by_id[str(evil.id)][9] == "consensus"
     assert by_id[str(evil.id)][8] == "Consensus reached"
+    assert rows[0][-3:] == ["Consensus record, version", "Consensus record, status", "Record status code"]
+    assert by_id[str(evil.id)][-3:] == ["", "", ""]  # the stage says consensus; no record submitted yet
     for row in rows:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell

@@ -3,6 +3,7 @@ residents see the reasons; anyone checks a digest."""
 
 from __future__ import annotations
 
+import csv
 import re
 from datetime import UTC
 from datetime import datetime
@@ -178,6 +179,10 @@ def test_a_reviewer_approves_and_the_dashboard_shows_it(client, auth, consultati
     dashboard = client.get("/district/").get_data(as_text=True)
     assert "第 1 版：已通过" in dashboard
     assert "待审核的共识记录：0 份" in dashboard
+    header, *rows = csv.reader(client.get("/district/compounds.csv").data.decode("utf-8-sig").splitlines())
+    row = next(r for r in rows if r[0] == str(compound.id))
+    assert header[-3:] == ["共识记录版本", "共识记录状态", "记录状态代码"]
+    assert row[-3:] == ["1", "已通过", "approved"]
     auth.logout()
     auth.login(staff["worker"])
     version = client.get(f"/compounds/{compound.id}/record/1").get_data(as_text=True)
