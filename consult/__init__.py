@@ -20,6 +20,7 @@ class DatabaseId(IntegerConverter):
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from consult.config import Config
     from consult.config import database_url
+    from consult.signing import SessionInterface
 
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.url_map.converters["int"] = DatabaseId
@@ -29,6 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if "SQLALCHEMY_DATABASE_URI" in config:
             app.config["SQLALCHEMY_DATABASE_URI"] = database_url(config["SQLALCHEMY_DATABASE_URI"])
     secure_cookie(app)
+    app.session_interface = SessionInterface()  # signed with HMAC-SHA256
     if app.config.get("PROXY_FIX_HOPS"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

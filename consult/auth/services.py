@@ -21,6 +21,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 
+from consult import signing
 from consult.audit.services import record
 from consult.auth.models import RecoveryCode
 from consult.auth.models import Role
@@ -271,7 +272,7 @@ RESET_SALT = "consult.auth.reset"
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+    return signing.serializer(current_app.config["SECRET_KEY"], RESET_SALT)
 
 
 def _reset_stamp(user: User) -> str:

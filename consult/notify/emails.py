@@ -24,6 +24,7 @@ from flask_babel import format_time
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
 
+from consult import signing
 from consult.crypto import decrypt
 from consult.crypto import encrypt
 
@@ -83,7 +84,7 @@ def site_path(endpoint: str, app: Flask | None = None, **values: Any) -> str:
 
 
 def _serializer(app: Flask) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+    return signing.serializer(app.config["SECRET_KEY"], UNSUBSCRIBE_SALT)
 
 
 def unsubscribe_token(address: str, locale: str, app: Flask | None = None) -> str:
