@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from consult.dossier.rules import RecordStatus
 from consult.rounds.rules import RoundKind
 from consult.rounds.rules import RoundState
 
@@ -55,6 +56,24 @@ def _compound_properties() -> dict[str, Any]:
         },
         "stage": {"$ref": "#/components/schemas/StageKey"},
         "stage_since": {"type": "string", "format": "date-time"},
+        "record": {
+            "description": (
+                "The compound's consensus record (一院一策) as the district review holds it: its latest "
+                "version and that version's status; null before one is submitted."
+            ),
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["version", "status"],
+                    "properties": {
+                        "version": {"type": "integer", "minimum": 1},
+                        "status": {"type": "string", "enum": [s.value for s in RecordStatus]},
+                    },
+                },
+            ],
+        },
     }
 
 
@@ -86,7 +105,7 @@ def build_spec() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "Tongxin open data",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "description": (
                 "Read-only figures on the renovation of old residential compounds in the district: "
                 "each compound's profile and stage in the three consultation rounds (三上三下), and "

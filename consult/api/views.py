@@ -33,6 +33,8 @@ from consult.district.services import paginate
 from consult.district.services import stage_counts
 from consult.district.services import street_summaries
 from consult.district.services import stuck_after_days
+from consult.dossier.rules import RecordStatus
+from consult.dossier.services import statuses as record_statuses
 from consult.extensions import limiter
 from consult.public.limits import api_limit
 from consult.rounds.rules import RoundState
@@ -86,7 +88,8 @@ def _time(value: datetime | None) -> str | None:
     return None if value is None else as_utc(value).isoformat()
 
 
-def compound_json(row: CompoundRow) -> dict[str, Any]:
+def compound_json(row: CompoundRow, record: tuple[int, RecordStatus] | None) -> dict[str, Any]:
+    """A compound's figures; ``record``: its latest consensus record's version and status, if any."""
     return {
         "id": row.id,
         "name": row.name,
@@ -101,6 +104,7 @@ def compound_json(row: CompoundRow) -> dict[str, Any]:
         "total_area": f"{row.coverage.total_area:.2f}",
         "stage": row.stage.key,
         "stage_since": _time(row.since),
+        "record": None if record is None else {"version": record[0], "status": record[1].value},
     }
 
 
@@ -169,9 +173,10 @@ def compounds() -> Response:
     listed = [row for row in rows if filters.match(row)]
     page = paginate(listed, page_number, per_page)
     items = page.items if page.page == page_number else []  # past the end: an empty page
+    records = record_statuses(row.id for row in items)
     return _json(
         {
-            "items": [compound_json(row) for row in items],
+            "items": [compound_json(row, records.get(row.id)) for row in items],
             "page": page_number,
             "per_page": per_page,
             "pages": page.pages,
@@ -190,7 +195,8 @@ def compound(compound_id: int) -> Response:
     if not rows:
         abort(404, description="no such compound")
     row = rows[0]
-    return _json({**compound_json(row), "rounds": [round_json(r) for r in row.rounds]})
+    record = record_statuses([row.id]).get(row.id)
+    return _json({**compound_json(row, record), "rounds": [round_json(r) for r in row.rounds]})
 
 
 @bp.get("/streets")

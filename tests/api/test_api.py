@@ -48,6 +48,7 @@ def test_compounds_list_and_detail(client):
     assert full["plan_year"] == 2024
     assert full["year_built"] == 1995
     assert by_id[made[0].id]["total_area"] == "0.00"
+    assert {item["record"] for item in listing["items"]} == {None}  # no consensus record submitted
 
     detail = get_json(client, f"/api/v1/compounds/{made[8].id}")
     assert detail["stage"] == "round2_open"

@@ -9,6 +9,7 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
+import jsonschema_rs
 from sqlalchemy import select
 
 from consult import register_round_content
@@ -183,6 +184,14 @@ def test_a_reviewer_approves_and_the_dashboard_shows_it(client, auth, consultati
     row = next(r for r in rows if r[0] == str(compound.id))
     assert header[-3:] == ["共识记录版本", "共识记录状态", "记录状态代码"]
     assert row[-3:] == ["1", "已通过", "approved"]
+    opened = client.get(f"/api/v1/compounds/{compound.id}").get_json()
+    listed = client.get("/api/v1/compounds").get_json()["items"]
+    assert opened["record"] == {"version": 1, "status": "approved"}
+    assert [c["record"] for c in listed if c["id"] == compound.id] == [opened["record"]]
+    spec = client.get("/api/v1/openapi.json").get_json()
+    jsonschema_rs.Draft202012Validator({**spec, "$ref": "#/components/schemas/CompoundDetail"}).validate(
+        opened
+    )
     auth.logout()
     auth.login(staff["worker"])
     version = client.get(f"/compounds/{compound.id}/record/1").get_data(as_text=True)
