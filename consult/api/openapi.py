@@ -37,6 +37,22 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _nullable_object(description: str, **properties: dict[str, Any]) -> dict[str, Any]:
+    """Null, or an object holding exactly ``properties``."""
+    return {
+        "description": description,
+        "oneOf": [
+            {"type": "null"},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": list(properties),
+                "properties": properties,
+            },
+        ],
+    }
+
+
 def _compound_properties() -> dict[str, Any]:
     return {
         "id": {"type": "integer"},
@@ -56,24 +72,12 @@ def _compound_properties() -> dict[str, Any]:
         },
         "stage": {"$ref": "#/components/schemas/StageKey"},
         "stage_since": {"type": "string", "format": "date-time"},
-        "record": {
-            "description": (
-                "The compound's consensus record (一院一策) as the district review holds it: its latest "
-                "version and that version's status; null before one is submitted."
-            ),
-            "oneOf": [
-                {"type": "null"},
-                {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["version", "status"],
-                    "properties": {
-                        "version": {"type": "integer", "minimum": 1},
-                        "status": {"type": "string", "enum": [s.value for s in RecordStatus]},
-                    },
-                },
-            ],
-        },
+        "record": _nullable_object(
+            "The compound's consensus record (一院一策) as the district review holds it: its latest "
+            "version and that version's status; null before one is submitted.",
+            version={"type": "integer", "minimum": 1},
+            status={"type": "string", "enum": [s.value for s in RecordStatus]},
+        ),
     }
 
 
@@ -229,21 +233,11 @@ def build_spec() -> dict[str, Any]:
                         "opens_at": {"type": ["string", "null"], "format": "date-time"},
                         "closes_at": {"type": ["string", "null"], "format": "date-time"},
                         "notice_ends_at": {"type": ["string", "null"], "format": "date-time"},
-                        "participation": {
-                            "description": "Households that answered, of those that can (null in draft).",
-                            "oneOf": [
-                                {"type": "null"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "required": ["answered", "eligible"],
-                                    "properties": {
-                                        "answered": {"type": "integer", "minimum": 0},
-                                        "eligible": {"type": "integer", "minimum": 0},
-                                    },
-                                },
-                            ],
-                        },
+                        "participation": _nullable_object(
+                            "Households that answered, of those that can (null in draft).",
+                            answered={"type": "integer", "minimum": 0},
+                            eligible={"type": "integer", "minimum": 0},
+                        ),
                     },
                 },
                 "CompoundDetail": {
