@@ -42,9 +42,7 @@ def header() -> list[str]:
     ]
 
 
-def row_cells(
-    row: CompoundRow, now: datetime, record: tuple[int, RecordStatus] | None = None
-) -> list[object]:
+def row_cells(row: CompoundRow, now: datetime, record: tuple[int, RecordStatus] | None) -> list[object]:
     """One compound's cells; ``record``: the version of its latest consensus record and that
     version's status (``dossier.services.statuses``), None before it has one."""
     return [

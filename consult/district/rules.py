@@ -153,9 +153,11 @@ def stage_of(coverage: RosterCount, rounds: Sequence[RoundView]) -> Stage:
     return _placed(coverage, rounds)[0]
 
 
-def stage_since(coverage: RosterCount, rounds: Sequence[RoundView], created_at: datetime) -> datetime:
-    """When the compound entered its stage (``stage_of``): when the round attempt that defines the stage
-    entered the state that names it.
+def stage_and_since(
+    coverage: RosterCount, rounds: Sequence[RoundView], created_at: datetime
+) -> tuple[Stage, datetime]:
+    """The compound's stage (``stage_of``) and when it entered it, from one walk of the rounds: when the
+    round attempt that defines the stage entered the state that names it.
 
     "Round N open / closed / on notice / failed": when that attempt entered that state; "round N failed"
     while its repeat is still a draft: when the failed attempt failed; "round N done" while the next
@@ -163,13 +165,6 @@ def stage_since(coverage: RosterCount, rounds: Sequence[RoundView], created_at: 
     draft (planned, scheduled, rescheduled) never moves it. Before any round has begun, and when the
     history holds no entry into that state, it is the compound's creation.
     """
-    return stage_and_since(coverage, rounds, created_at)[1]
-
-
-def stage_and_since(
-    coverage: RosterCount, rounds: Sequence[RoundView], created_at: datetime
-) -> tuple[Stage, datetime]:
-    """``stage_of`` and ``stage_since`` from one walk of the rounds (the dashboard wants both)."""
     stage, defining = _placed(coverage, rounds)
     return stage, entered_at(defining.entered if defining is not None else None, created_at)
 

@@ -3,7 +3,7 @@
 Every figure comes from a fixed number of aggregate queries, whatever the number of compounds: the
 compounds, their roster figures (as ``coverages``), their rounds, when each round entered its present
 state, and the participation of the open and closed rounds. Stages and the time in them are then worked
-out in Python (``rules.stage_of``, ``rules.stage_since``), so filtering and sorting by stage happen here
+out in Python (``rules.stage_of``, ``rules.stage_and_since``), so filtering and sorting by stage happen here
 too.
 """
 
@@ -142,7 +142,7 @@ class CompoundRow:
     year_built: int | None
     coverage: RosterFigures
     stage: Stage
-    #: when the compound entered its stage (``rules.stage_since``)
+    #: when the compound entered its stage (``rules.stage_and_since``)
     since: datetime
     stuck: bool
     buildings: int = 0

@@ -23,9 +23,9 @@ from consult.district.rules import mean_share
 from consult.district.rules import next_step
 from consult.district.rules import parse_stage
 from consult.district.rules import plan_progress
+from consult.district.rules import stage_and_since
 from consult.district.rules import stage_label
 from consult.district.rules import stage_of
-from consult.district.rules import stage_since
 from consult.rounds.rules import RoundState
 
 D, OPEN, C, N, DONE, F = (
@@ -93,7 +93,7 @@ def entered(*rounds: tuple[int, int, RoundState, datetime | None]) -> list[Round
 
 
 def since(coverage: Coverage, rounds: list[RoundView]) -> datetime:
-    return stage_since(coverage, rounds, CREATED)
+    return stage_and_since(coverage, rounds, CREATED)[1]
 
 
 def test_since_is_when_the_round_that_names_the_stage_entered_its_state():
